@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Builds the binaries the e2e harness needs from the Go module proxy and caches them.
+# Nothing is downloaded except Go modules and Debian packages; each binary is rebuilt
+# only when missing, so a warm CI run spends no time here.
+#
+# Usage: hack/e2e-bins.sh            builds everything missing, prints the bin dir
+#        CHAOSD_E2E_BIN=dir hack/e2e-bins.sh   builds into dir instead
+set -euo pipefail
+
+K8S_VERSION=${K8S_VERSION:-1.37.2}
+STAGING_VERSION=${STAGING_VERSION:-0.37.2}
+ETCD_VERSION=${ETCD_VERSION:-3.6.16}
+KWOK_VERSION=${KWOK_VERSION:-0.8.0}
+HELM_VERSION=${HELM_VERSION:-3.22.0}
+
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/chaosd-e2e
+bin=${CHAOSD_E2E_BIN:-$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION/bin}
+mkdir -p "$bin"
+log() { echo "e2e-bins: $*" >&2; }
+
+ldflags_k8s="-s -w \
+ -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION \
+ -X k8s.io/component-base/version.gitMajor=${K8S_VERSION%%.*} \
+ -X k8s.io/component-base/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) \
+ -X k8s.io/component-base/version.gitTreeState=clean \
+ -X k8s.io/component-base/version.buildDate=1970-01-01T00:00:00Z \
+ -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION \
+ -X k8s.io/client-go/pkg/version.gitMajor=${K8S_VERSION%%.*} \
+ -X k8s.io/client-go/pkg/version.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2)"
+
+build_k8s() {
+  local missing=()
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    [ -x "$bin/$c" ] || missing+=("$c")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local work; work=$(mktemp -d)
+  log "building ${missing[*]} v$K8S_VERSION in $work (about 5 minutes each on 2 cores)"
+  (
+    cd "$work"
+    go mod init chaosd.local/k8sbins >/dev/null 2>&1
+    go mod edit -require=k8s.io/kubernetes@v$K8S_VERSION
+    # k8s.io/kubernetes replaces its staging modules with ./staging/...; mirror each
+    # replace with the published version so the module graph resolves.
+    local gomod; gomod=$(go mod download -json k8s.io/kubernetes@v$K8S_VERSION | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+    for m in $(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod"); do
+      go mod edit -replace="$m=$m@v$STAGING_VERSION"
+    done
+    printf 'package tools\n\nimport (\n' > tools.go
+    for c in "${missing[@]}"; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c" >> tools.go; done
+    printf ')\n' >> tools.go
+    go mod tidy >/dev/null
+    for c in "${missing[@]}"; do
+      log "go build $c"
+      CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags_k8s" -o "$bin/$c.tmp" "k8s.io/kubernetes/cmd/$c"
+      mv "$bin/$c.tmp" "$bin/$c"
+    done
+  )
+  rm -rf "$work"
+}
+
+build_etcd() {
+  [ -x "$bin/etcd" ] && return 0
+  local work; work=$(mktemp -d)
+  log "building etcd v$ETCD_VERSION"
+  (
+    cd "$work"
+    go mod init chaosd.local/etcdbin >/dev/null 2>&1
+    for m in server/v3 api/v3 client/pkg/v3 client/v3 pkg/v3; do
+      go mod edit -require="go.etcd.io/etcd/$m@v$ETCD_VERSION"
+    done
+    printf 'package tools\n\nimport _ "go.etcd.io/etcd/server/v3"\n' > tools.go
+    go mod tidy >/dev/null
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$bin/etcd.tmp" go.etcd.io/etcd/server/v3
+    mv "$bin/etcd.tmp" "$bin/etcd"
+  )
+  rm -rf "$work"
+}
+
+build_goinstall() { # name module@version
+  [ -x "$bin/$1" ] && return 0
+  log "go install $2"
+  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$2"
+}
+
+kwok_stages() {
+  # kwok's binary has no default stages; copy the ones its module ships.
+  [ -f "$bin/../kwok-stages/pod-fast.yaml" ] && return 0
+  local dir; dir=$(go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  mkdir -p "$bin/../kwok-stages"
+  cp "$dir/kustomize/stage/node/fast/node-initialize.yaml" "$bin/../kwok-stages/node-initialize.yaml"
+  cp "$dir/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$bin/../kwok-stages/node-heartbeat.yaml"
+  # Join the pod stages as one multi-document file; skip kustomization.yaml, which
+  # kwok would otherwise read as an unsupported config kind.
+  local f
+  for f in "$dir"/kustomize/stage/pod/fast/pod-*.yaml; do
+    printf -- '---\n'
+    cat "$f"
+  done > "$bin/../kwok-stages/pod-fast.yaml.tmp"
+  mv "$bin/../kwok-stages/pod-fast.yaml.tmp" "$bin/../kwok-stages/pod-fast.yaml"
+}
+
+build_etcd
+build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+kwok_stages
+build_goinstall helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+build_k8s
+echo "$bin"

@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Versions built by hack/e2e-bins.sh; TestVersionsMatchBuildScript keeps the
+// two in step so the default bin directory is the one the script fills.
+const (
+	K8sVersion  = "1.37.2"
+	EtcdVersion = "3.6.16"
+	KwokVersion = "0.8.0"
+	HelmVersion = "3.22.0"
+)
+
+// binaries are the absolute paths of the programs a cluster runs.
+type binaries struct {
+	etcd, apiserver, controllerManager, scheduler, kwok string
+	kwokStages                                          []string
+	prometheus, alertmanager                            string
+}
+
+// defaultBinDir mirrors hack/e2e-bins.sh: CHAOSD_E2E_BIN, else the versioned
+// directory under $XDG_CACHE_HOME (or ~/.cache)/chaosd-e2e.
+func defaultBinDir(getenv func(string) string) (string, error) {
+	if dir := getenv("CHAOSD_E2E_BIN"); dir != "" {
+		return dir, nil
+	}
+	cache := getenv("XDG_CACHE_HOME")
+	if cache == "" {
+		home := getenv("HOME")
+		if home == "" {
+			return "", errors.New("neither CHAOSD_E2E_BIN, XDG_CACHE_HOME nor HOME is set")
+		}
+		cache = filepath.Join(home, ".cache")
+	}
+	name := fmt.Sprintf("k8s-%s-etcd-%s-kwok-%s-helm-%s", K8sVersion, EtcdVersion, KwokVersion, HelmVersion)
+	return filepath.Join(cache, "chaosd-e2e", name, "bin"), nil
+}
+
+// kwokStageFiles are the stage files hack/e2e-bins.sh copies next to the bin
+// directory; the kwok binary has no built-in stages.
+var kwokStageFiles = []string{"node-initialize.yaml", "node-heartbeat.yaml", "pod-fast.yaml"}
+
+// findBinaries resolves the programs opts needs and reports everything that
+// is missing at once, with the command that fixes it.
+func findBinaries(opts Options, getenv func(string) string, lookPath func(string) (string, error)) (binaries, error) {
+	dir := opts.BinDir
+	if dir == "" {
+		var err error
+		if dir, err = defaultBinDir(getenv); err != nil {
+			return binaries{}, err
+		}
+	}
+	var errs []error
+	need := func(path string) string {
+		if info, err := os.Stat(path); err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
+			errs = append(errs, fmt.Errorf("%s: not an executable file", path))
+		}
+		return path
+	}
+	b := binaries{
+		etcd:              need(filepath.Join(dir, "etcd")),
+		apiserver:         need(filepath.Join(dir, "kube-apiserver")),
+		controllerManager: need(filepath.Join(dir, "kube-controller-manager")),
+		scheduler:         need(filepath.Join(dir, "kube-scheduler")),
+	}
+	if opts.Kwok {
+		b.kwok = need(filepath.Join(dir, "kwok"))
+		for _, name := range kwokStageFiles {
+			path := filepath.Join(dir, "..", "kwok-stages", name)
+			if _, err := os.Stat(path); err != nil {
+				errs = append(errs, fmt.Errorf("kwok stage %s: %w", name, err))
+			}
+			b.kwokStages = append(b.kwokStages, filepath.Clean(path))
+		}
+	}
+	if len(errs) > 0 {
+		errs = append(errs, errors.New("build them with hack/e2e-bins.sh (about 30 minutes the first time)"))
+	}
+	var err error
+	if opts.Prometheus.Enabled {
+		if b.prometheus, err = findTool(getenv("CHAOSD_E2E_PROMETHEUS"), lookPath, "prometheus"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if opts.Alertmanager.Enabled {
+		if b.alertmanager, err = findTool(getenv("CHAOSD_E2E_ALERTMANAGER"), lookPath, "prometheus-alertmanager", "alertmanager"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return b, errors.Join(errs...)
+}
+
+// findTool returns override if set, else the first name found on PATH.
+// Debian installs Alertmanager as prometheus-alertmanager.
+func findTool(override string, lookPath func(string) (string, error), names ...string) (string, error) {
+	if override != "" {
+		return override, nil
+	}
+	for _, name := range names {
+		if path, err := lookPath(name); err == nil {
+			return path, nil
+		}
+	}
+	return "", fmt.Errorf("none of %v found on PATH (apt-get install prometheus prometheus-alertmanager)", names)
+}
