@@ -88,8 +88,8 @@ kwok_stages() {
   [ -f "$bin/../kwok-stages/pod-fast.yaml" ] && return 0
   local dir; dir=$(go mod download -json "sigs.k8s.io/kwok@v$KWOK_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
   mkdir -p "$bin/../kwok-stages"
-  cp "$dir/kustomize/stage/node/fast/node-initialize.yaml" "$bin/../kwok-stages/node-initialize.yaml"
-  cp "$dir/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$bin/../kwok-stages/node-heartbeat.yaml"
+  install -m 644 "$dir/kustomize/stage/node/fast/node-initialize.yaml" "$bin/../kwok-stages/node-initialize.yaml"
+  install -m 644 "$dir/kustomize/stage/node/heartbeat/node-heartbeat.yaml" "$bin/../kwok-stages/node-heartbeat.yaml"
   # Join the pod stages as one multi-document file; skip kustomization.yaml, which
   # kwok would otherwise read as an unsupported config kind.
   local f

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what chaosd's tests and playground need on a fresh Debian machine:
+# Prometheus and Alertmanager (Debian packages), Chromium for the status-page
+# test, and the control-plane binaries built from the Go module proxy
+# (hack/e2e-bins.sh, cached). Safe to run repeatedly: it only installs what is missing.
+set -euo pipefail
+need=()
+command -v prometheus >/dev/null || need+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+if [ "${CHAOSD_SKIP_CHROMIUM:-}" = "" ]; then
+  command -v chromium >/dev/null || need+=(chromium)
+fi
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  # Debian's prometheus packages try to start services; there is no init here.
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# The packages' postinst may have started daemons on the default ports; chaosd's
+# harness runs its own on free ports, so stop any that linger.
+pkill -x prometheus 2>/dev/null || true
+pkill -x prometheus-alertmanager 2>/dev/null || true
+exec "$(dirname "$0")/e2e-bins.sh"
