@@ -1,0 +1,93 @@
+package control
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Status is the summary the leader publishes for `chaosd status` and the
+// status page. Lists are bounded so the annotation stays far below the
+// 256 KiB limit on an object's annotations.
+type Status struct {
+	UpdatedAt time.Time `json:"updatedAt"`
+	Leader    string    `json:"leader"`
+	// State is running, paused or stopping.
+	State        string           `json:"state"`
+	PauseReasons []string         `json:"pauseReasons,omitempty"`
+	ConfigHash   string           `json:"configHash,omitempty"`
+	ConfigError  string           `json:"configError,omitempty"`
+	Next         []NextActivation `json:"next,omitempty"`
+	Active       []ActiveFault    `json:"active,omitempty"`
+	Recent       []RunSummary     `json:"recent,omitempty"`
+}
+
+// NextActivation is when an experiment runs next.
+type NextActivation struct {
+	Experiment string    `json:"experiment"`
+	At         time.Time `json:"at"`
+	Scheduled  time.Time `json:"scheduled"`
+}
+
+// ActiveFault is a fault currently held in the cluster.
+type ActiveFault struct {
+	RunID      string    `json:"runId"`
+	Experiment string    `json:"experiment"`
+	Action     string    `json:"action"`
+	Target     string    `json:"target"`
+	Since      time.Time `json:"since"`
+}
+
+// RunSummary is one finished run.
+type RunSummary struct {
+	RunID      string    `json:"runId"`
+	Experiment string    `json:"experiment"`
+	Verdict    string    `json:"verdict"`
+	Reason     string    `json:"reason,omitempty"`
+	FinishedAt time.Time `json:"finishedAt"`
+}
+
+// MaxListed bounds each list in a published Status.
+const MaxListed = 20
+
+// PublishStatus writes the status annotation.
+func PublishStatus(ctx context.Context, kube kubernetes.Interface, ref Ref, st Status) error {
+	st.Next = truncate(st.Next)
+	st.Active = truncate(st.Active)
+	st.Recent = truncate(st.Recent)
+	val, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("encode status: %w", err)
+	}
+	return patchAnnotation(ctx, kube, ref, AnnotationStatus, string(val))
+}
+
+// ReadStatus returns the published status and any manual pause.
+func ReadStatus(ctx context.Context, kube kubernetes.Interface, ref Ref) (Status, *ManualPause, error) {
+	cm, err := kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return Status{}, nil, fmt.Errorf("read configmap %s: %w", ref, err)
+	}
+	var st Status
+	if raw := cm.Annotations[AnnotationStatus]; raw != "" {
+		if err := json.Unmarshal([]byte(raw), &st); err != nil {
+			return Status{}, nil, fmt.Errorf("decode %s on %s: %w", AnnotationStatus, ref, err)
+		}
+	}
+	p, ok, err := PauseFrom(cm)
+	if !ok {
+		return st, nil, err
+	}
+	return st, &p, err
+}
+
+func truncate[T any](s []T) []T {
+	if len(s) > MaxListed {
+		return s[:MaxListed]
+	}
+	return s
+}
