@@ -103,6 +103,16 @@ kwok_stages() {
 build_etcd
 build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
 kwok_stages
-build_goinstall helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+# helm needs its release ldflags, or it reports version "" and a default
+# Kubernetes of v1.20 to `helm template`, which charts' kubeVersion refuses.
+HELM_K8S_MINOR=${HELM_K8S_MINOR:-37}
+helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION \
+ -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_K8S_MINOR \
+ -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR"
+# A helm built without them (an older cache) is rebuilt.
+if [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" != "v$HELM_VERSION" ]; then
+  log "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+  GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "$helm_ldflags" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+fi
 build_k8s
 echo "$bin"
