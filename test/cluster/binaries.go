@@ -83,28 +83,28 @@ func findBinaries(opts Options, getenv func(string) string, lookPath func(string
 	}
 	var err error
 	if opts.Prometheus.Enabled {
-		if b.prometheus, err = findTool(getenv("CHAOSD_E2E_PROMETHEUS"), lookPath, "prometheus"); err != nil {
+		if b.prometheus, err = findTool("CHAOSD_E2E_PROMETHEUS", getenv, lookPath, "prometheus"); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if opts.Alertmanager.Enabled {
-		if b.alertmanager, err = findTool(getenv("CHAOSD_E2E_ALERTMANAGER"), lookPath, "prometheus-alertmanager", "alertmanager"); err != nil {
+		if b.alertmanager, err = findTool("CHAOSD_E2E_ALERTMANAGER", getenv, lookPath, "prometheus-alertmanager", "alertmanager"); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return b, errors.Join(errs...)
 }
 
-// findTool returns override if set, else the first name found on PATH.
+// findTool returns $envVar if set, else the first name found on PATH.
 // Debian installs Alertmanager as prometheus-alertmanager.
-func findTool(override string, lookPath func(string) (string, error), names ...string) (string, error) {
-	if override != "" {
-		return override, nil
+func findTool(envVar string, getenv func(string) string, lookPath func(string) (string, error), names ...string) (string, error) {
+	if path := getenv(envVar); path != "" {
+		return path, nil
 	}
 	for _, name := range names {
 		if path, err := lookPath(name); err == nil {
 			return path, nil
 		}
 	}
-	return "", fmt.Errorf("none of %v found on PATH (apt-get install prometheus prometheus-alertmanager)", names)
+	return "", fmt.Errorf("none of %v on PATH: set %s or apt-get install %s", names, envVar, names[0])
 }

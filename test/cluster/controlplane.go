@@ -71,7 +71,7 @@ func apiserverArgs(l layout, c credentials) []string {
 func controllerManagerArgs(l layout, c credentials) []string {
 	return []string{
 		"--kubeconfig=" + l.kubeconfig(),
-		"--controllers=*,-nodeipam,-serviceaccount-token",
+		"--controllers=*,-node-ipam-controller,-serviceaccount-token-controller",
 		"--use-service-account-credentials=false",
 		"--kube-api-qps=" + strconv.Itoa(controllerQPS),
 		"--kube-api-burst=" + strconv.Itoa(controllerBurst),

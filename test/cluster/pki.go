@@ -22,10 +22,10 @@ import (
 // that no openssl or cfssl is needed and no key is ever shared.
 type credentials struct {
 	caCert, servingCert, servingKey string // PEM file paths
-	saKey, saPub                        string // PEM file paths
-	tokenFile                           string // kube-apiserver --token-auth-file
-	caPEM                               []byte
-	token                               string // admin bearer token (system:masters)
+	saKey, saPub                    string // PEM file paths
+	tokenFile                       string // kube-apiserver --token-auth-file
+	caPEM                           []byte
+	token                           string // admin bearer token (system:masters)
 }
 
 // adminUser is the token user; it is in system:masters, which RBAC grants

@@ -15,6 +15,7 @@ import (
 // process is one component started by the supervisor.
 type process struct {
 	name    string
+	tier    int // stop order, see tierClients
 	cmd     *exec.Cmd
 	logPath string
 	exited  chan struct{} // closed once the process has been reaped
@@ -70,7 +71,8 @@ func (s *supervisor) launchLoop() {
 }
 
 // start runs path with args, stdout and stderr going to logDir/<name>.log.
-func (s *supervisor) start(name, path string, args, extraEnv []string) (*process, error) {
+// tier says when stopAll stops it.
+func (s *supervisor) start(name string, tier int, path string, args, extraEnv []string) (*process, error) {
 	logPath := filepath.Join(s.logDir, name+".log")
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -88,7 +90,7 @@ func (s *supervisor) start(name, path string, args, extraEnv []string) (*process
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	p := &process{name: name, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	p := &process{name: name, tier: tier, cmd: cmd, logPath: logPath, exited: make(chan struct{})}
 	go func() {
 		p.exitErr = cmd.Wait()
 		logFile.Close()
@@ -111,30 +113,56 @@ func (s *supervisor) pids() map[string]int {
 	return out
 }
 
-// stopAll sends SIGTERM to every process group, waits up to grace, then
-// SIGKILLs what is left, and returns once every component has been reaped.
-// All groups are signalled at once: ordering buys nothing for a throw-away
-// cluster and parallel shutdown is several seconds faster.
+// Stop tiers: a component is stopped only after everything that depends on
+// it. kube-apiserver stalls in shutdown for its whole grace period once etcd
+// is gone, so the order matters for teardown time.
+const (
+	tierStorage   = 0 // etcd
+	tierAPIServer = 1 // kube-apiserver
+	tierClients   = 2 // controllers, kwok, monitoring
+)
+
+// stopAll stops the processes tier by tier, highest first. Within a tier all
+// groups get SIGTERM at once, then SIGKILL after grace; it returns once every
+// component has been reaped and its process group is empty.
 func (s *supervisor) stopAll(grace time.Duration) error {
 	s.mu.Lock()
 	procs := append([]*process(nil), s.procs...)
 	s.mu.Unlock()
 
+	var errs []error
+	for tier := tierClients; tier >= tierStorage; tier-- {
+		var group []*process
+		for _, p := range procs {
+			if p.tier == tier {
+				group = append(group, p)
+			}
+		}
+		errs = append(errs, stopTogether(group, grace))
+	}
+	return errors.Join(errs...)
+}
+
+func stopTogether(procs []*process, grace time.Duration) error {
 	for _, p := range procs {
 		signalGroup(p, syscall.SIGTERM)
 	}
 	deadline := time.After(grace)
-	var errs []error
+	expired := false
 	for _, p := range procs {
-		select {
-		case <-p.exited:
-		case <-deadline:
-			// Closed channels make the remaining iterations fall through.
-			deadline = closedTimeChan()
-			signalGroup(p, syscall.SIGKILL)
-			<-p.exited
+		if !expired {
+			select {
+			case <-p.exited:
+				continue
+			case <-deadline:
+				expired = true
+			}
 		}
+		// Past the grace period: a SIGKILL to an exited group is a no-op.
+		signalGroup(p, syscall.SIGKILL)
+		<-p.exited
 	}
+	var errs []error
 	for _, p := range procs {
 		// Kill anything a component left behind in its group; init reaps it.
 		if err := waitGroupGone(p, 5*time.Second); err != nil {
@@ -168,10 +196,4 @@ func signalGroup(p *process, sig syscall.Signal) {
 	// The group id is the child's pid (Setpgid with Pgid 0). ESRCH just means
 	// the group is already gone.
 	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
-}
-
-func closedTimeChan() <-chan time.Time {
-	c := make(chan time.Time)
-	close(c)
-	return c
 }

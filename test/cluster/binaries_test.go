@@ -1,0 +1,107 @@
+package cluster
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultBinDir(t *testing.T) {
+	versioned := "k8s-" + K8sVersion + "-etcd-" + EtcdVersion + "-kwok-" + KwokVersion + "-helm-" + HelmVersion
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "explicit", env: map[string]string{"CHAOSD_E2E_BIN": "/opt/bin", "HOME": "/h"}, want: "/opt/bin"},
+		{name: "xdg cache", env: map[string]string{"XDG_CACHE_HOME": "/c", "HOME": "/h"}, want: "/c/chaosd-e2e/" + versioned + "/bin"},
+		{name: "home cache", env: map[string]string{"HOME": "/h"}, want: "/h/.cache/chaosd-e2e/" + versioned + "/bin"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := defaultBinDir(envMap(tt.env))
+			if err != nil || got != tt.want {
+				t.Errorf("defaultBinDir() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := defaultBinDir(envMap(nil)); err == nil {
+		t.Error("defaultBinDir() with no environment succeeded")
+	}
+}
+
+// The script builds into the directory the harness looks in only while both
+// agree on the versions.
+func TestVersionsMatchBuildScript(t *testing.T) {
+	script, err := os.ReadFile(filepath.Join("..", "..", "hack", "e2e-bins.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"K8S_VERSION": K8sVersion, "ETCD_VERSION": EtcdVersion, "KWOK_VERSION": KwokVersion, "HELM_VERSION": HelmVersion,
+	} {
+		m := regexp.MustCompile(name + `=\$\{` + name + `:-([^}]+)\}`).FindSubmatch(script)
+		if m == nil || string(m[1]) != want {
+			t.Errorf("hack/e2e-bins.sh %s = %q, harness expects %q", name, m, want)
+		}
+	}
+}
+
+func TestFindBinariesReportsEverythingMissing(t *testing.T) {
+	opts := Options{Kwok: true, BinDir: t.TempDir(), Prometheus: PrometheusOptions{Enabled: true}}
+	notFound := func(string) (string, error) { return "", errors.New("not found") }
+	_, err := findBinaries(opts, envMap(nil), notFound)
+	if err == nil {
+		t.Fatal("findBinaries() in an empty dir succeeded")
+	}
+	for _, want := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok:", "pod-fast.yaml", "hack/e2e-bins.sh", "prometheus"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not mention %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "ALERTMANAGER") {
+		t.Errorf("alertmanager is disabled but reported missing:\n%v", err)
+	}
+}
+
+func TestFindBinariesFindsBuiltLayout(t *testing.T) {
+	root := t.TempDir()
+	bin := filepath.Join(root, "bin")
+	for _, name := range []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"} {
+		writeTestFile(t, filepath.Join(bin, name), 0o755)
+	}
+	for _, name := range kwokStageFiles {
+		writeTestFile(t, filepath.Join(root, "kwok-stages", name), 0o644)
+	}
+	lookPath := func(name string) (string, error) {
+		if name == "prometheus-alertmanager" {
+			return "/usr/bin/prometheus-alertmanager", nil
+		}
+		return "", errors.New("not found")
+	}
+	opts := Options{Kwok: true, BinDir: bin, Alertmanager: AlertmanagerOptions{Enabled: true}}
+	got, err := findBinaries(opts, envMap(nil), lookPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.apiserver != filepath.Join(bin, "kube-apiserver") || got.alertmanager != "/usr/bin/prometheus-alertmanager" || len(got.kwokStages) != 3 {
+		t.Errorf("findBinaries() = %+v", got)
+	}
+}
+
+func writeTestFile(t *testing.T, path string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("#!/bin/sh\n"), mode); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/chaosd/chaosd/test/cluster"
+)
+
+// clusterFlags are the options both subcommands share.
+type clusterFlags struct {
+	nodes        int
+	controlPlane bool
+	noMonitoring bool
+	rulesFile    string
+	webhook      string
+	targets      targetList
+	keep         bool
+	timeout      time.Duration
+}
+
+func (f *clusterFlags) register(fs *flag.FlagSet) {
+	fs.IntVar(&f.nodes, "nodes", 3, "number of fake worker nodes")
+	fs.BoolVar(&f.controlPlane, "control-plane-node", false, "also add a tainted control-plane node")
+	fs.BoolVar(&f.noMonitoring, "no-monitoring", false, "skip Prometheus, Alertmanager and the demo exporter")
+	fs.StringVar(&f.rulesFile, "rules", "", "Prometheus rule file to load")
+	fs.StringVar(&f.webhook, "webhook", "", "Alertmanager webhook receiver URL")
+	fs.Var(&f.targets, "target", "extra scrape target job=host:port (repeatable), e.g. chaosd=127.0.0.1:8080")
+	fs.BoolVar(&f.keep, "keep", false, "keep the working directory (logs, data) after shutdown")
+	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "start-up timeout")
+}
+
+func (f *clusterFlags) options() (cluster.Options, error) {
+	opts := cluster.FullOptions()
+	opts.Nodes = f.nodes
+	opts.ControlPlaneNode = f.controlPlane
+	opts.KeepDir = f.keep
+	opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
+	if f.noMonitoring {
+		opts.DemoExporter = false
+		opts.Prometheus = cluster.PrometheusOptions{}
+		opts.Alertmanager = cluster.AlertmanagerOptions{}
+		return opts, nil
+	}
+	if f.rulesFile != "" {
+		rules, err := os.ReadFile(f.rulesFile)
+		if err != nil {
+			return opts, fmt.Errorf("read rules: %w", err)
+		}
+		opts.Prometheus.Rules = string(rules)
+	}
+	opts.Prometheus.Targets = f.targets
+	opts.Alertmanager.WebhookURL = f.webhook
+	return opts, nil
+}
+
+// start brings the cluster up and prints how to reach it.
+func (f *clusterFlags) start(ctx context.Context) (*cluster.Cluster, error) {
+	opts, err := f.options()
+	if err != nil {
+		return nil, err
+	}
+	startCtx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	begin := time.Now()
+	c, err := cluster.Up(startCtx, opts)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(os.Stderr, "cluster ready in %s; logs in %s\n", time.Since(begin).Round(time.Millisecond), c.LogDir())
+	envFile := filepath.Join(c.Dir, "env")
+	if err := os.WriteFile(envFile, []byte(exports(c)), 0o644); err != nil {
+		return nil, errors.Join(fmt.Errorf("write %s: %w", envFile, err), c.Down())
+	}
+	fmt.Fprintf(os.Stdout, "# eval these, or: source %s\n%s", envFile, exports(c))
+	return c, nil
+}
+
+// exports are shell lines that point kubectl, and the e2e tests in
+// existing-cluster mode, at c.
+func exports(c *cluster.Cluster) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "export KUBECONFIG=%s\n", c.Kubeconfig)
+	fmt.Fprintf(&b, "export %s=%s\n", cluster.EnvKubeconfig, c.Kubeconfig)
+	if c.PrometheusURL != "" {
+		fmt.Fprintf(&b, "export %s=%s\n", cluster.EnvPrometheusURL, c.PrometheusURL)
+	}
+	if c.AlertmanagerURL != "" {
+		fmt.Fprintf(&b, "export %s=%s\n", cluster.EnvAlertmanagerURL, c.AlertmanagerURL)
+	}
+	if c.Exporter != nil {
+		fmt.Fprintf(&b, "# demo exporter (scraped as job=demo): %s\n", c.Exporter.URL())
+	}
+	return b.String()
+}
+
+// up runs the cluster until ctx ends (Ctrl-C), then tears it down.
+func up(ctx context.Context, args []string) error {
+	var f clusterFlags
+	fs := flag.NewFlagSet("up", flag.ContinueOnError)
+	f.register(fs)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := f.start(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "press Ctrl-C to stop")
+	<-ctx.Done()
+	return shutdown(c, os.Stderr)
+}
+
+func shutdown(c *cluster.Cluster, w io.Writer) error {
+	fmt.Fprintln(w, "stopping cluster")
+	if err := c.Down(); err != nil {
+		return fmt.Errorf("stop cluster: %w", err)
+	}
+	return nil
+}
+
+// targetList is a repeatable job=host:port flag.
+type targetList []cluster.ScrapeTarget
+
+func (t *targetList) String() string { return fmt.Sprint(*t) }
+
+func (t *targetList) Set(v string) error {
+	job, addr, ok := strings.Cut(v, "=")
+	if !ok || job == "" || addr == "" {
+		return fmt.Errorf("want job=host:port, got %q", v)
+	}
+	*t = append(*t, cluster.ScrapeTarget{Job: job, Addresses: []string{addr}})
+	return nil
+}
