@@ -40,7 +40,7 @@ With --seed the drawn times are reproducible.`,
 			if !cmd.Flags().Changed("seed") {
 				seed = rand.Uint64()
 			}
-			rng := rand.New(rand.NewPCG(seed, seed))
+			rng := scheduler.NewRand(seed)
 			plans := scheduler.Plan(cfg, start, next, rng)
 			fmt.Fprintf(cmd.OutOrStdout(), "# chaosd plan for %s from %s (timezone %s, seed %d)\n", file, start.In(cfg.Location()).Format(time.RFC3339), cfg.Location(), seed)
 			return scheduler.WritePlan(cmd.OutOrStdout(), plans)

@@ -49,9 +49,12 @@ func (e *Errors) dropRepeats(n int) {
 }
 
 // sortByLine orders problems as they appear in the file; problems without a
-// line (whole-file ones) come first.
+// line (whole-file ones) come first. Problems on one line (flow-style YAML)
+// are ordered by path, so the output never depends on map iteration order.
 func (e *Errors) sortByLine() {
-	slices.SortStableFunc(e.List, func(a, b *FieldError) int { return cmp.Compare(a.Line, b.Line) })
+	slices.SortStableFunc(e.List, func(a, b *FieldError) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Path, b.Path))
+	})
 }
 
 // Error renders one line per problem as FILE:LINE: PATH: MESSAGE.

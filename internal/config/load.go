@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -35,7 +36,7 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 			cfg, err = nil, &Errors{File: name, List: []*FieldError{{Msg: fmt.Sprintf("internal error while parsing: %v", r)}}}
 		}
 	}()
-	lines := indexLines(data)
+	lines, nulls := indexLines(data)
 	errs := &Errors{File: name, lines: lines}
 
 	k := koanf.NewWithConf(koanf.Conf{Delim: "\x00", StrictMerge: true})
@@ -50,7 +51,9 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 	// Validate what did decode too, so one pass reports every problem; a key
 	// that failed to decode is not reported a second time.
 	decodeErrs := len(errs.List)
-	cfg.applyDefaults(func(path string) bool { _, ok := lines[path]; return ok })
+	// A key left empty ("cooldown:") gets its default, like a missing one,
+	// not the zero value: an empty cooldown must not mean no cooldown.
+	cfg.applyDefaults(func(path string) bool { _, ok := lines[path]; return ok && !nulls[path] })
 	validate(cfg, errs)
 	errs.dropRepeats(decodeErrs)
 	if len(errs.List) > 0 {
@@ -81,17 +84,23 @@ func decoderConfig(out *Config) *mapstructure.DecoderConfig {
 var (
 	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
 	durationType    = reflect.TypeFor[time.Duration]()
+	rootTypeName    = reflect.TypeFor[Config]().String()
 )
 
 // durationNeedsUnitHook rejects bare numbers for durations: "jitter: 5"
-// would otherwise silently mean five nanoseconds.
+// would otherwise silently mean five nanoseconds. It parses strings itself
+// because mapstructure's hook drops the offending value from its error.
 func durationNeedsUnitHook(from, to reflect.Type, data any) (any, error) {
 	if to != durationType {
 		return data, nil
 	}
-	switch data.(type) {
+	switch v := data.(type) {
 	case string:
-		return data, nil
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, fmt.Errorf("invalid duration %q, expected a number with a unit like 30s", v)
+		}
+		return d, nil
 	case int, int64, uint64, float64:
 		return nil, fmt.Errorf("expected a duration with a unit like 30s, got %v", data)
 	}
@@ -140,6 +149,10 @@ func collectDecodeErrors(errs *Errors, err error) {
 			continue
 		}
 		path := normalizePath(de.Name())
+		if path == rootTypeName {
+			// mapstructure names the root struct by its Go type.
+			path = ""
+		}
 		msg := de.Unwrap().Error()
 		if unknown, ok := strings.CutPrefix(msg, "has invalid keys: "); ok {
 			for _, key := range strings.Split(unknown, ", ") {
@@ -183,58 +196,137 @@ func joinPath(parent, key string) string {
 	return parent + "." + key
 }
 
-// cleanDecodeMessage rewrites mapstructure's Go-centric wording into the
-// words a config author uses.
+// cleanDecodeMessage rewrites mapstructure's Go-centric wording ("expected
+// type 'int', got unconvertible type '[]interface {}'") into the words a
+// config author uses ("expected a whole number, got a list").
 func cleanDecodeMessage(msg string) string {
-	replacer := strings.NewReplacer(
-		"expected type 'time.Duration'", "expected a duration like 30s",
-		"expected type 'string'", "expected a string",
-		"expected type 'int'", "expected a whole number",
-		"expected type 'int64'", "expected a whole number",
-		"expected type 'bool'", "expected true or false",
-		"expected type 'float64'", "expected a number",
-		"expected a map or struct, got \"slice\"", "expected a mapping, got a list",
-		"source data must be an array or slice, got", "expected a list, got",
-		"time: invalid duration", "invalid duration",
-	)
-	return replacer.Replace(msg)
+	msg = goTypeRe.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := goTypeRe.FindStringSubmatch(m)
+		if sub[1] == "expected type" {
+			return "expected " + typeWord(sub[2])
+		}
+		return "got " + gotWord(sub[2])
+	})
+	msg = kindRe.ReplaceAllStringFunc(msg, func(m string) string {
+		sub := kindRe.FindStringSubmatch(m)
+		want := "a mapping"
+		if strings.HasPrefix(sub[1], "source") {
+			want = "a list"
+		}
+		return "expected " + want + ", got " + gotWord(sub[2])
+	})
+	return msg
+}
+
+var (
+	goTypeRe = regexp.MustCompile(`(expected type|got unconvertible type) '([^']*)'`)
+	kindRe   = regexp.MustCompile(`(expected a map or struct|source data must be an array or slice), got "?(\w+)"?`)
+)
+
+func gotWord(t string) string {
+	if t == "bool" {
+		return "a boolean"
+	}
+	return typeWord(t)
+}
+
+// typeWord names a Go type or reflect.Kind the way YAML authors think of it.
+func typeWord(t string) string {
+	switch {
+	case t == "time.Duration":
+		return "a duration like 30s"
+	case t == "string":
+		return "a string"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int") || strings.HasPrefix(t, "uint"):
+		return "a whole number"
+	case strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "map") || t == "struct":
+		return "a mapping"
+	case strings.HasPrefix(t, "[]") || t == "slice" || t == "array":
+		return "a list"
+	}
+	return t
 }
 
 // lineIndex maps key paths ("experiments[0].target.mode") to YAML lines.
 type lineIndex map[string]int
 
+// maxIndexedNodes bounds the work indexLines does: aliases can make a small
+// document expand exponentially ("billion laughs"). Past it, lines are
+// missing, which only makes error locations less precise.
+const maxIndexedNodes = 100_000
+
 // indexLines walks the YAML once to learn the line of every key, because
-// koanf's parser keeps no positions. Unparseable YAML yields no index.
-func indexLines(data []byte) lineIndex {
+// koanf's parser keeps no positions, and which keys have a null value.
+// Unparseable YAML yields no index. Aliases are followed (so keys under them
+// count as present), except into an anchor that is still being walked,
+// which would never end.
+func indexLines(data []byte) (idx lineIndex, nulls map[string]bool) {
 	var root yaml.Node
 	if yaml.Unmarshal(data, &root) != nil || len(root.Content) == 0 {
-		return nil
+		return nil, nil
 	}
-	idx := lineIndex{}
-	var walk func(n *yaml.Node, path string)
-	walk = func(n *yaml.Node, path string) {
+	idx, nulls = lineIndex{}, map[string]bool{}
+	expanding := map[*yaml.Node]bool{}
+	visited := 0
+	// merged entries come from a "<<" merge key and never replace a key
+	// written in the mapping itself.
+	var walk func(n *yaml.Node, path string, merged bool)
+	set := func(p string, line int, merged bool) {
+		if _, ok := idx[p]; !ok || !merged {
+			idx[p] = line
+		}
+	}
+	walk = func(n *yaml.Node, path string, merged bool) {
+		if visited++; visited > maxIndexedNodes {
+			return
+		}
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
-				key := n.Content[i]
+				key, val := n.Content[i], n.Content[i+1]
+				if key.Value == "<<" && key.Tag == "!!merge" {
+					walkMerge(val, path, walk)
+					continue
+				}
 				p := joinPath(path, key.Value)
-				idx[p] = key.Line
-				walk(n.Content[i+1], p)
+				set(p, key.Line, merged)
+				if !merged { // a key written in the mapping wins over merged ones
+					nulls[p] = val.Kind == yaml.ScalarNode && val.Tag == "!!null"
+				}
+				walk(val, p, merged)
 			}
 		case yaml.SequenceNode:
 			for i, c := range n.Content {
 				p := fmt.Sprintf("%s[%d]", path, i)
-				idx[p] = c.Line
-				walk(c, p)
+				set(p, c.Line, merged)
+				walk(c, p, merged)
 			}
 		case yaml.AliasNode:
-			if n.Alias != nil {
-				walk(n.Alias, path)
+			if n.Alias != nil && !expanding[n.Alias] {
+				expanding[n.Alias] = true
+				walk(n.Alias, path, merged)
+				delete(expanding, n.Alias)
 			}
 		}
 	}
-	walk(root.Content[0], "")
-	return idx
+	walk(root.Content[0], "", false)
+	return idx, nulls
+}
+
+// walkMerge indexes the value of a "<<" merge key (a mapping, an alias of
+// one, or a list of those) as keys of the enclosing mapping.
+func walkMerge(val *yaml.Node, path string, walk func(*yaml.Node, string, bool)) {
+	if val.Kind == yaml.SequenceNode {
+		for _, c := range val.Content {
+			walk(c, path, true)
+		}
+		return
+	}
+	walk(val, path, true)
 }
 
 // lineFor finds the line of path or of its nearest parent that has one.

@@ -36,6 +36,14 @@ func ParseSchedule(spec string, loc *time.Location) (sched cron.Schedule, err er
 	if err != nil {
 		return nil, fmt.Errorf("invalid cron expression %q: %v", spec, err)
 	}
+	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
+		// robfig/cron silently turns "@every -1h" or "@every 0s" into every
+		// second and truncates fractions; refuse rather than surprise.
+		_, arg, _ := strings.Cut(spec, "@every")
+		if d, err := time.ParseDuration(strings.TrimSpace(arg)); err == nil && d != every.Delay {
+			return nil, fmt.Errorf("invalid cron expression %q: @every needs a whole number of seconds, at least 1s", spec)
+		}
+	}
 	if sched.Next(scheduleProbeStart).IsZero() {
 		return nil, fmt.Errorf("cron expression %q never fires", spec)
 	}

@@ -193,7 +193,10 @@ func (v *IntOrPercent) UnmarshalText(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("must be a whole number or a percentage like 34%%, got %q", s)
 	}
-	if n < 0 || (isPct && n > 100) {
+	if n < 0 {
+		return fmt.Errorf("must not be negative, got %q", s)
+	}
+	if isPct && n > 100 {
 		return fmt.Errorf("percentage %q is outside 0-100", s)
 	}
 	*v = IntOrPercent{Set: true, Value: n, Percent: isPct}
