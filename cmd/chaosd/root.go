@@ -35,6 +35,7 @@ halts, rolls back and pauses itself.`,
 		newVersionCommand(),
 		newValidateCommand(),
 		newPlanCommand(),
+		newReportCommand(),
 	)
 	return root
 }

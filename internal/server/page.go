@@ -1,0 +1,87 @@
+package server
+
+import (
+	"html/template"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/journal"
+)
+
+// pageView is what the status page shows.
+type pageView struct {
+	Now    time.Time
+	Status control.Status
+	Runs   []journal.Summary
+}
+
+func (s *server) page(w http.ResponseWriter, _ *http.Request) {
+	view := pageView{Now: s.o.Clock.Now(), Status: s.o.Status(), Runs: s.o.Runs.List(20)}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := statusPage.Execute(w, view); err != nil {
+		s.o.Logger.Warn("render status page failed", zap.Error(err))
+	}
+}
+
+var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
+	"ts": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04:05Z")
+	},
+	"in": func(now, t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		d := t.Sub(now).Round(time.Second)
+		if d < 0 {
+			return "due"
+		}
+		return "in " + d.String()
+	},
+}).Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="5">
+<title>chaosd status</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;color:#1d1d1f;background:#fafafa}
+h1{margin:0 0 .3rem} h2{margin-top:2rem;font-size:1.1rem}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{border-bottom:1px solid #ddd;padding:.35rem .6rem;text-align:left;font-size:.9rem}
+th{background:#f0f0f3}
+.state{display:inline-block;padding:.2rem .7rem;border-radius:1rem;font-weight:600}
+.running{background:#d8f5dd;color:#145a22}.paused,.stopping{background:#fde2c8;color:#8a4200}.standby{background:#e4e4ea}
+.v-passed{color:#145a22;font-weight:600}.v-weakness{color:#b00020;font-weight:700}
+.v-error{color:#8a4200;font-weight:700}.v-skipped,.v-aborted{color:#555}
+.muted{color:#666}
+</style></head><body>
+<h1>chaosd</h1>
+<p>State: <span class="state {{.Status.State}}" id="state">{{if .Status.State}}{{.Status.State}}{{else}}unknown{{end}}</span>
+{{with .Status.Leader}}<span class="muted">leader {{.}}</span>{{end}}
+<span class="muted">updated {{ts .Status.UpdatedAt}}</span></p>
+{{with .Status.PauseReasons}}<p id="pause-reasons">Paused because: {{range $i, $r := .}}{{if $i}}; {{end}}{{$r}}{{end}}</p>{{end}}
+{{with .Status.ConfigError}}<p class="v-error" id="config-error">Config rejected, last good config still in force: {{.}}</p>{{end}}
+
+<h2>Active faults</h2>
+{{if .Status.Active}}<table id="active"><tr><th>Run</th><th>Experiment</th><th>Action</th><th>Target</th><th>Since</th></tr>
+{{range .Status.Active}}<tr><td>{{.RunID}}</td><td>{{.Experiment}}</td><td>{{.Action}}</td><td>{{.Target}}</td><td>{{ts .Since}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="active">None.</p>{{end}}
+
+<h2>Next activations</h2>
+{{if .Status.Next}}<table id="next"><tr><th>Experiment</th><th>Scheduled</th><th>Runs at (with jitter)</th><th></th></tr>
+{{range .Status.Next}}<tr><td>{{.Experiment}}</td><td>{{ts .Scheduled}}</td><td>{{ts .At}}</td><td class="muted">{{in $.Now .At}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="next">Nothing scheduled.</p>{{end}}
+
+<h2>Recent runs</h2>
+{{if .Runs}}<table id="runs"><tr><th>Finished</th><th>Experiment</th><th>Verdict</th><th>Targets</th><th>Reason</th><th></th></tr>
+{{range .Runs}}<tr><td>{{ts .FinishedAt}}</td><td>{{.Experiment}}{{if .DryRun}} <span class="muted">(dry run)</span>{{end}}</td>
+<td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
+<td><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
+{{end}}</table>{{else}}<p class="muted" id="runs">No runs yet.</p>{{end}}
+<p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
+</body></html>
+`))
