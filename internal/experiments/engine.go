@@ -1,0 +1,287 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/clock"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/targets"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultExpiryMargin    = 5 * time.Minute
+	DefaultDrainRetryDelay = 5 * time.Second
+	DefaultMaxLoadRequests = 1_000_000
+	// revertParallelism bounds concurrent reverts in RevertAll and Recover.
+	revertParallelism = 8
+)
+
+// DefaultRevertBackoff retries a failing revert for about half a minute.
+var DefaultRevertBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 7, Cap: 10 * time.Second}
+
+// Options configures an Engine.
+type Options struct {
+	Kube kubernetes.Interface
+	// Istio may be nil when Istio is not installed; HTTP fault actions then
+	// fail and recovery skips VirtualServices.
+	Istio istioclient.Interface
+	// Namespace is chaosd's own: node snapshots are kept there.
+	Namespace string
+	// Identity names this chaosd replica in recorded intents.
+	Identity string
+	Clock    clock.Clock
+	Logger   *zap.Logger
+	// Registerer receives chaosd_injections_total, chaosd_reverts_total and
+	// chaosd_active_injections; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Recorder emits Kubernetes Events; nil emits none.
+	Recorder EventRecorder
+	// ExpiryMargin is added to a fault's duration to get the expiry recorded
+	// in its intent, after which recovery reverts it regardless of its run.
+	ExpiryMargin time.Duration
+	// DrainRetryDelay is the pause after an eviction refused by a PDB.
+	DrainRetryDelay time.Duration
+	// ConflictBackoff paces Get→Update retries on conflicts (default
+	// retry.DefaultRetry); RevertBackoff paces whole-revert retries on
+	// transient errors (default DefaultRevertBackoff), on Clock.
+	ConflictBackoff wait.Backoff
+	RevertBackoff   wait.Backoff
+	// MaxLoadRequests caps the requests of one http-load burst.
+	MaxLoadRequests uint64
+}
+
+// Run identifies the run an injection belongs to.
+type Run struct {
+	ID         string
+	Experiment string
+	DryRun     bool
+	// Duration the fault is held; zero means the experiment's.
+	Duration time.Duration
+}
+
+// Injection is one fault injected by this Engine. A non-nil Injection
+// returned with an error means something changed and is held: revert it.
+type Injection struct {
+	ID         string            `json:"id"`
+	Run        Run               `json:"run"`
+	Action     config.ActionType `json:"action"`
+	Target     targets.Target    `json:"target"`
+	InjectedAt time.Time         `json:"injectedAt"`
+	ExpiresAt  time.Time         `json:"expiresAt"`
+	DryRun     bool              `json:"dryRun"`
+	Reversible bool              `json:"reversible"`
+	// Detail is the action's report: *PodKill, *LoadReport, *NodeReport,
+	// *RouteReport, *NodeSnapshot, or the Plan of a dry run.
+	Detail any `json:"detail,omitempty"`
+
+	record   Record
+	mu       sync.Mutex // serializes reverts
+	reverted bool
+}
+
+// Engine is the one choke point through which faults are injected and
+// reverted:
+//
+//   - Inject: record the intent in the cluster with the change, emit the
+//     Event, count, log, and remember the injection as active;
+//   - Revert / RevertAll: give back what chaosd changed, retrying transient
+//     errors, and forget it;
+//   - Recover: revert injections recorded in the cluster that no live run
+//     owns or that have expired.
+type Engine struct {
+	kube          kubernetes.Interface
+	istio         istioclient.Interface
+	namespace     string
+	identity      string
+	clock         clock.Clock
+	log           *zap.Logger
+	recorder      EventRecorder
+	metrics       *metrics
+	expiryMargin  time.Duration
+	revertBackoff wait.Backoff
+	actuators     map[config.ActionType]Actuator
+
+	mu     sync.Mutex
+	active map[string]*Injection
+}
+
+// NewEngine builds an Engine.
+func NewEngine(o Options) (*Engine, error) {
+	if o.Kube == nil {
+		return nil, errors.New("experiments: Kube client is required")
+	}
+	if o.Namespace == "" {
+		return nil, errors.New("experiments: chaosd's Namespace is required")
+	}
+	if o.Identity == "" {
+		o.Identity = "chaosd"
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.ExpiryMargin <= 0 {
+		o.ExpiryMargin = DefaultExpiryMargin
+	}
+	if o.DrainRetryDelay <= 0 {
+		o.DrainRetryDelay = DefaultDrainRetryDelay
+	}
+	if o.ConflictBackoff == (wait.Backoff{}) {
+		o.ConflictBackoff = retry.DefaultRetry
+	}
+	if o.RevertBackoff == (wait.Backoff{}) {
+		o.RevertBackoff = DefaultRevertBackoff
+	}
+	if o.MaxLoadRequests == 0 {
+		o.MaxLoadRequests = DefaultMaxLoadRequests
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	nodes := &nodeWriter{kube: o.Kube, backoff: o.ConflictBackoff}
+	acts := map[config.ActionType]Actuator{
+		config.ActionPodKill:    &podKill{kube: o.Kube, clock: o.Clock},
+		config.ActionNodeCordon: &nodeCordon{nodes: nodes},
+		config.ActionNodeDrain:  &nodeDrain{nodes: nodes, retryDelay: o.DrainRetryDelay},
+		config.ActionNodeDelete: &nodeDelete{kube: o.Kube, namespace: o.Namespace},
+		config.ActionHTTPLoad:   &httpLoad{maxRequests: o.MaxLoadRequests},
+	}
+	if o.Istio != nil {
+		vs := &httpFault{istio: o.Istio, backoff: o.ConflictBackoff}
+		acts[config.ActionHTTPAbort], acts[config.ActionHTTPDelay], acts[config.ActionHTTPFault] = vs, vs, vs
+	}
+	return &Engine{
+		kube: o.Kube, istio: o.Istio, namespace: o.Namespace, identity: o.Identity,
+		clock: o.Clock, log: o.Logger, recorder: o.Recorder, metrics: m,
+		expiryMargin: o.ExpiryMargin, revertBackoff: o.RevertBackoff,
+		actuators: acts, active: map[string]*Injection{},
+	}, nil
+}
+
+// Inject applies exp's action to t for run. A dry run (run.DryRun, or the
+// experiment's own dryRun: true) only logs what would change.
+//
+// On error the returned Injection is nil when nothing changed; when it is
+// not nil, the fault is (partly) in place, e.g. a drain blocked by a
+// PodDisruptionBudget (ErrBlockedByPDB) leaves its nodes cordoned, and the
+// caller must Revert it.
+func (e *Engine) Inject(ctx context.Context, run Run, exp config.Experiment, t targets.Target) (*Injection, error) {
+	a := exp.Action
+	if run.Experiment == "" {
+		run.Experiment = exp.Name
+	}
+	log := e.log.With(zap.String("experiment", exp.Name), zap.String("run", run.ID), zap.String("action", string(a.Type)),
+		zap.String("target", t.String()), zap.String("namespace", t.Namespace))
+	act, err := e.actuator(a.Type)
+	if err != nil {
+		return nil, err
+	}
+	dry := run.DryRun || exp.IsDryRun(false)
+	if dry {
+		act = dryRun{next: act} // the one place dry runs are wired
+	}
+	now := e.clock.Now()
+	in := Intent{Run: run.ID, Experiment: exp.Name, Action: a.Type, By: e.identity, InjectedAt: now,
+		ExpiresAt: now.Add(holdFor(run, exp) + e.expiryMargin)}
+	rec, err := safeInject(ctx, act, Spec{Intent: in, Action: a, Target: t, Log: log})
+	count := func(result string) { e.metrics.injections.WithLabelValues(exp.Name, string(a.Type), result).Inc() }
+	if err != nil && (dry || !rec.Applied) {
+		count(injectResult(err, false))
+		return nil, err
+	}
+	inj := &Injection{ID: run.ID + "/" + t.String(), Run: run, Action: a.Type, Target: t, InjectedAt: now,
+		ExpiresAt: in.ExpiresAt, DryRun: dry, Reversible: rec.Reversible && !dry, Detail: rec.Detail, record: rec}
+	if dry {
+		count(resultDryRun)
+		return inj, nil
+	}
+	if inj.Reversible {
+		e.mu.Lock()
+		e.active[inj.ID] = inj
+		e.mu.Unlock()
+		e.metrics.active.Inc()
+	}
+	note := fmt.Sprintf("%s by run %s of experiment %s", a.Type, run.ID, exp.Name)
+	if inj.Reversible {
+		note += fmt.Sprintf(", reverted by %s at the latest", inj.ExpiresAt.UTC().Format(time.RFC3339))
+	}
+	e.emit(rec.Refs, corev1.EventTypeNormal, ReasonInjected, "Inject", note)
+	count(injectResult(err, true))
+	log.Info("injected", zap.Time("expiresAt", inj.ExpiresAt), zap.Bool("reversible", inj.Reversible), zap.Bool("partial", err != nil))
+	return inj, err
+}
+
+func injectResult(err error, applied bool) string {
+	switch {
+	case err == nil:
+		return resultSuccess
+	case errors.Is(err, ErrBlockedByPDB):
+		return resultBlocked
+	case applied:
+		return resultPartial
+	}
+	return resultFailed
+}
+
+// holdFor is how long a fault may legitimately stay: its duration, plus the
+// drain's own timeout for drains.
+func holdFor(run Run, exp config.Experiment) time.Duration {
+	d := run.Duration
+	if d == 0 {
+		d = exp.Duration
+	}
+	if exp.Action.Type == config.ActionNodeDrain {
+		t := exp.Action.Timeout
+		if t <= 0 {
+			t = config.DefaultDrainTimeout
+		}
+		d += t
+	}
+	return d
+}
+
+func (e *Engine) actuator(t config.ActionType) (Actuator, error) {
+	act, ok := e.actuators[t]
+	if !ok {
+		if t == config.ActionHTTPAbort || t == config.ActionHTTPDelay || t == config.ActionHTTPFault {
+			return nil, fmt.Errorf("action %s needs an Istio client, none configured", t)
+		}
+		return nil, fmt.Errorf("unknown action %q", t)
+	}
+	return act, nil
+}
+
+// Active lists the injections not yet reverted, oldest first.
+func (e *Engine) Active() []*Injection {
+	e.mu.Lock()
+	out := make([]*Injection, 0, len(e.active))
+	for _, inj := range e.active {
+		out = append(out, inj)
+	}
+	e.mu.Unlock()
+	slices.SortFunc(out, func(a, b *Injection) int {
+		if c := a.InjectedAt.Compare(b.InjectedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}

@@ -1,0 +1,220 @@
+package experiments
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/targets"
+)
+
+// RecoveryReport says what Recover found in the cluster and did with it.
+type RecoveryReport struct {
+	Found    int         `json:"found"`
+	Reverted []Recovered `json:"reverted,omitempty"`
+	// Kept are injections of live runs that have not expired.
+	Kept   []Recovered `json:"kept,omitempty"`
+	Failed []Recovered `json:"failed,omitempty"`
+}
+
+// Recovered is one injection found recorded in the cluster.
+type Recovered struct {
+	Object     string            `json:"object"` // e.g. node/n1, virtualservice/ns/name
+	Run        string            `json:"run,omitempty"`
+	Experiment string            `json:"experiment,omitempty"`
+	Action     config.ActionType `json:"action,omitempty"`
+	ExpiresAt  time.Time         `json:"expiresAt,omitzero"`
+	// Reason is why it was reverted: "orphaned" (no live run owns it) or
+	// "expired".
+	Reason string   `json:"reason,omitempty"`
+	Notes  []string `json:"notes,omitempty"`
+	Err    string   `json:"error,omitempty"`
+}
+
+// found is one recorded injection: the record to revert it with, and the
+// object it was found on.
+type found struct {
+	object string
+	rec    Record
+	err    error // the intent could not be read
+}
+
+// Recover finds every injection recorded in the cluster (VirtualServices and
+// Nodes labelled chaosd.io/injected=true, and node snapshots in chaosd's
+// namespace) and reverts those that no live run owns (isOwned(run) is false)
+// or whose expiry has passed. Lists use the label selector and reverts run
+// in parallel, so a new leader cleans up within seconds. Intents that cannot
+// be read are reported as failed and left alone: without them chaosd cannot
+// know what to give back.
+func (e *Engine) Recover(ctx context.Context, isOwned func(runID string) bool) (RecoveryReport, error) {
+	all, listErr := e.findRecorded(ctx)
+	now := e.clock.Now()
+	rep := RecoveryReport{Found: len(all)}
+	var todo []found
+	var reasons []string
+	var unreadable []error
+	for _, f := range all {
+		in := f.rec.Intent
+		item := Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action, ExpiresAt: in.ExpiresAt}
+		switch {
+		case f.err != nil:
+			item.Err = f.err.Error()
+			rep.Failed = append(rep.Failed, item)
+			unreadable = append(unreadable, fmt.Errorf("recover %s: %w", f.object, f.err))
+		case !isOwned(in.Run):
+			todo, reasons = append(todo, f), append(reasons, "orphaned")
+		case !now.Before(in.ExpiresAt):
+			todo, reasons = append(todo, f), append(reasons, "expired")
+		default:
+			rep.Kept = append(rep.Kept, item)
+		}
+	}
+	results := make([]Recovered, len(todo))
+	outcomes := make([]error, len(todo))
+	parallel(len(todo), func(i int) {
+		f := todo[i]
+		in := f.rec.Intent
+		log := e.log.With(zap.String("experiment", in.Experiment), zap.String("run", in.Run), zap.String("action", string(in.Action)),
+			zap.String("target", f.rec.Target.String()), zap.String("namespace", f.rec.Target.Namespace), zap.String("reason", reasons[i]))
+		out, err := e.revertRecord(ctx, f.rec, log)
+		results[i] = Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action,
+			ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes}
+		if err != nil {
+			results[i].Err = err.Error()
+			outcomes[i] = fmt.Errorf("recover %s of run %s: %w", f.object, in.Run, err)
+			return
+		}
+		log.Info("recovered orphaned injection", zap.Strings("notes", out.Notes))
+	})
+	reverted := map[string]bool{}
+	for i, r := range results {
+		if outcomes[i] != nil {
+			rep.Failed = append(rep.Failed, r)
+			continue
+		}
+		rep.Reverted = append(rep.Reverted, r)
+		reverted[r.Run+"|"+r.Object] = true
+	}
+	e.forgetRecovered(reverted)
+	for _, l := range [][]Recovered{rep.Reverted, rep.Kept, rep.Failed} {
+		slices.SortFunc(l, func(a, b Recovered) int { return strings.Compare(a.Object, b.Object) })
+	}
+	return rep, errors.Join(append(append(outcomes, unreadable...), listErr)...)
+}
+
+// findRecorded lists every object carrying a chaosd intent.
+func (e *Engine) findRecorded(ctx context.Context) ([]found, error) {
+	opts := metav1.ListOptions{LabelSelector: injectedSelector}
+	var all []found
+	var errs []error
+	if e.istio != nil {
+		list, err := e.istio.NetworkingV1().VirtualServices(metav1.NamespaceAll).List(ctx, opts)
+		switch {
+		case apierrors.IsNotFound(err): // Istio's CRDs are not installed
+		case err != nil:
+			errs = append(errs, fmt.Errorf("list virtualservices: %w", err))
+		default:
+			for _, vs := range list.Items {
+				t := targets.Target{Kind: config.TargetVirtualService, Namespace: vs.Namespace, Name: vs.Name}
+				all = append(all, recorded(vsName(vs), vs, t, vsRef(vs), config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault))
+			}
+		}
+	}
+	nodes, err := e.kube.CoreV1().Nodes().List(ctx, opts)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list nodes: %w", err))
+	} else {
+		for i := range nodes.Items {
+			n := &nodes.Items[i]
+			all = append(all, recorded("node/"+n.Name, n, targets.Target{Kind: config.TargetNode, Name: n.Name}, nodeRef(n), config.ActionNodeCordon, config.ActionNodeDrain))
+		}
+	}
+	cms, err := e.kube.CoreV1().ConfigMaps(e.namespace).List(ctx, opts)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("list configmaps in %s: %w", e.namespace, err))
+	} else {
+		for i := range cms.Items {
+			all = append(all, recordedSnapshot(&cms.Items[i]))
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+// recorded reads the intent on obj; an intent whose action cannot live on
+// such an object is refused rather than handed to the wrong actuator.
+func recorded(object string, obj metav1.Object, t targets.Target, ref corev1.ObjectReference, actions ...config.ActionType) found {
+	in, ok, err := readIntent(obj)
+	switch {
+	case err != nil:
+	case !ok:
+		err = fmt.Errorf("labelled %s but has no %s annotation", LabelInjected, AnnotationInjection)
+	case !slices.Contains(actions, in.Action):
+		err = fmt.Errorf("intent of action %q does not belong on %s", in.Action, object)
+	}
+	return found{object: object, err: err, rec: Record{Target: t, Intent: in, Applied: true, Reversible: true, Refs: []corev1.ObjectReference{ref}}}
+}
+
+// recordedSnapshot turns a node-delete snapshot into a record that restores
+// the node.
+func recordedSnapshot(cm *corev1.ConfigMap) found {
+	f := recorded(fmt.Sprintf("configmap/%s/%s", cm.Namespace, cm.Name), cm, targets.Target{Kind: config.TargetNode}, corev1.ObjectReference{}, config.ActionNodeDelete)
+	if f.err != nil {
+		return f
+	}
+	var snap NodeSnapshot
+	if err := json.Unmarshal(f.rec.Intent.Original, &snap); err != nil || snap.Node == "" {
+		f.err = fmt.Errorf("snapshot intent names no node: %v", err)
+		return f
+	}
+	f.object = "node/" + snap.Node
+	f.rec.Target.Name = snap.Node
+	f.rec.Refs = []corev1.ObjectReference{{APIVersion: "v1", Kind: "Node", Name: snap.Node}}
+	return f
+}
+
+// forgetRecovered drops active injections all of whose objects Recover
+// reverted, so they are not reverted a second time.
+func (e *Engine) forgetRecovered(reverted map[string]bool) {
+	if len(reverted) == 0 {
+		return
+	}
+	for _, inj := range e.Active() {
+		keys := objectKeys(inj.record)
+		all := len(keys) > 0
+		for _, k := range keys {
+			all = all && reverted[inj.Run.ID+"|"+k]
+		}
+		if !all || !inj.mu.TryLock() { // a running Revert finishes it itself
+			continue
+		}
+		inj.reverted = true
+		e.forget(inj.ID)
+		inj.mu.Unlock()
+	}
+}
+
+// objectKeys names the objects a record's intent lives on, as Recover names
+// them.
+func objectKeys(r Record) []string {
+	switch r.Intent.Action {
+	case config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault:
+		return []string{fmt.Sprintf("virtualservice/%s/%s", r.Target.Namespace, r.Target.Name)}
+	case config.ActionNodeCordon, config.ActionNodeDrain, config.ActionNodeDelete:
+		var keys []string
+		for _, n := range nodesOf(Spec{Target: r.Target}) {
+			keys = append(keys, "node/"+n)
+		}
+		return keys
+	}
+	return nil
+}

@@ -1,0 +1,129 @@
+package experiments
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/chaosd/chaosd/internal/config"
+)
+
+// crashedEngine injects through a second Engine on the same clients, as a
+// previous chaosd leader would have before dying.
+func crashedEngine(t *testing.T, f *fixture) *Engine {
+	t.Helper()
+	e, err := NewEngine(Options{Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Identity: "chaosd-old", Clock: f.clock,
+		Logger: zap.NewNop(), ConflictBackoff: wait.Backoff{Steps: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestRecoverRevertsOrphans(t *testing.T) {
+	unreadable := node("n4", false)
+	unreadable.Spec.Unschedulable = true
+	unreadable.Labels[LabelInjected] = "true"
+	unreadable.Annotations = map[string]string{AnnotationInjection: "{not json"}
+	misplaced := node("n7", false)
+	misplaced.Labels[LabelInjected] = "true"
+	misplaced.Annotations = map[string]string{AnnotationInjection: `{"run":"dead","action":"http-abort"}`}
+	evidence := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: chaosdNS, Name: "chaosd-injection-old-n9", Labels: map[string]string{LabelSnapshot: "true"}}}
+	f := newFixture(t,
+		[]runtime.Object{node("n1", false), node("n2", false), node("n3", true), unreadable, node("n5", false), node("n6", false), misplaced, evidence},
+		[]runtime.Object{virtualService("shop", "cart", route("a", "cart", ""), withFault(route("b", "cart", ""), 418, 3))})
+	ctx := context.Background()
+	vsBefore := specJSON(t, getVS(t, f, "shop", "cart"))
+	old := crashedEngine(t, f)
+	inject := func(e *Engine, runID string, a config.Action, d time.Duration, tgt interface{}) {
+		t.Helper()
+		var err error
+		switch tgt := tgt.(type) {
+		case string:
+			_, err = e.Inject(ctx, run(runID), experiment("exp", a, d), nodeTarget(tgt))
+		default:
+			_, err = e.Inject(ctx, run(runID), experiment("exp", a, d), vsTarget("shop", "cart"))
+		}
+		if err != nil {
+			t.Fatalf("inject %v: %v", tgt, err)
+		}
+	}
+	cordon := config.Action{Type: config.ActionNodeCordon}
+	inject(old, "dead", config.Action{Type: config.ActionHTTPAbort, Status: 503}, time.Hour, nil)
+	inject(old, "dead", cordon, time.Hour, "n1")
+	inject(old, "live", cordon, time.Hour, "n2")
+	inject(old, "live", cordon, time.Second, "n3") // expires first
+	inject(old, "dead", config.Action{Type: config.ActionNodeDelete, Restore: true}, time.Hour, "n5")
+	inject(f.engine, "mine", cordon, time.Second, "n6") // this engine's own, expired below
+	f.clock.Step(10 * time.Minute)                      // past n3's and n6's expiry (duration + margin)
+	f.kube.ClearActions()
+	f.istio.ClearActions()
+
+	owned := map[string]bool{"live": true, "mine": true}
+	rep, err := f.engine.Recover(ctx, func(run string) bool { return owned[run] })
+	if err == nil {
+		t.Error("want an error for the unreadable intent")
+	}
+	if rep.Found != 8 || len(rep.Reverted) != 5 || len(rep.Kept) != 1 || len(rep.Failed) != 2 {
+		t.Fatalf("report = %+v", rep)
+	}
+	if rep.Kept[0].Object != "node/n2" || rep.Failed[0].Object != "node/n4" || rep.Failed[1].Object != "node/n7" {
+		t.Errorf("kept = %+v, failed = %+v", rep.Kept, rep.Failed)
+	}
+	reasons := map[string]string{}
+	for _, r := range rep.Reverted {
+		reasons[r.Object] = r.Reason
+	}
+	want := map[string]string{"virtualservice/shop/cart": "orphaned", "node/n1": "orphaned", "node/n3": "expired", "node/n5": "orphaned", "node/n6": "expired"}
+	for obj, reason := range want {
+		if reasons[obj] != reason {
+			t.Errorf("%s reverted as %q, want %q", obj, reasons[obj], reason)
+		}
+	}
+
+	for _, a := range append(f.kube.Actions(), f.istio.Actions()...) {
+		if l, ok := a.(k8stesting.ListAction); ok && l.GetListRestrictions().Labels.String() != injectedSelector {
+			t.Errorf("recovery listed %s without the %s selector", a.GetResource().Resource, injectedSelector)
+		}
+	}
+	if got := specJSON(t, getVS(t, f, "shop", "cart")); got != vsBefore {
+		t.Errorf("virtualservice spec = %s, want %s", got, vsBefore)
+	}
+	for name, want := range map[string]bool{"n1": false, "n2": true, "n3": true, "n4": true, "n5": false, "n6": false} {
+		n := getNode(t, f, name)
+		if n.Spec.Unschedulable != want {
+			t.Errorf("node %s unschedulable = %v, want %v", name, n.Spec.Unschedulable, want)
+		}
+		if marked := hasIntentMarks(n); marked != (name == "n2" || name == "n4") {
+			t.Errorf("node %s intent marks = %v", name, marked)
+		}
+	}
+	cms, _ := f.kube.CoreV1().ConfigMaps(chaosdNS).List(ctx, metav1.ListOptions{})
+	if len(cms.Items) != 1 || cms.Items[0].Name != evidence.Name {
+		t.Errorf("configmaps left = %v, want only the evidence snapshot", cms.Items)
+	}
+	if len(f.engine.Active()) != 0 {
+		t.Error("this engine's recovered injection is still active")
+	}
+	if got := f.counter(t, "chaosd_reverts_total", map[string]string{"result": resultSuccess}); got != 5 {
+		t.Errorf("reverts{result=success} = %v, want 5", got)
+	}
+}
+
+func TestRecoverNothingToDo(t *testing.T) {
+	f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+	rep, err := f.engine.Recover(context.Background(), func(string) bool { return false })
+	if err != nil || rep.Found != 0 {
+		t.Errorf("Recover = %+v, %v", rep, err)
+	}
+	if w := writeVerbs(f.kube.Actions()); len(w) != 0 {
+		t.Errorf("writes = %v", w)
+	}
+}
