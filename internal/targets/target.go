@@ -2,7 +2,12 @@
 // it watches the cluster cheaply, filters candidates through the experiment's
 // selectors and blast-radius policy (recording why each rejected candidate
 // was rejected), and samples without replacement from an injected random
-// source. It never changes anything in the cluster.
+// source.
+//
+// It never changes anything in the cluster, never reads config from
+// anywhere but its arguments, and never imports the packages downstream of
+// it (experiments, runner, scheduler): they call Picker.Pick and say what
+// they hold through the Held interface defined here.
 package targets
 
 import (
@@ -20,7 +25,8 @@ type Target struct {
 	Owner string `json:"owner,omitempty"`
 	// Node is where a pod runs (pods only).
 	Node string `json:"node,omitempty"`
-	// Zone and Nodes describe a zone target: every node with that label value.
+	// Zone and Nodes describe a zone target: the nodes with that label value
+	// that the outage takes. Name repeats the zone, as Held looks it up.
 	Zone  string   `json:"zone,omitempty"`
 	Nodes []string `json:"nodes,omitempty"`
 	// URL is a load burst's endpoint (url only).

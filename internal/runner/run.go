@@ -1,0 +1,218 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/experiments"
+	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/targets"
+)
+
+// run is the state of one run while it executes.
+type run struct {
+	r   *Runner
+	cfg *config.Config
+	exp config.Experiment
+	rng *rand.Rand
+	log *zap.Logger
+	rec journal.Record
+
+	injected   []*experiments.Injection
+	halt       *guard.Halt
+	injectErr  error
+	revertErr  error
+	revertedAt time.Time
+}
+
+// execute walks the phases and leaves the verdict in rn.rec.
+func (rn *run) execute(ctx context.Context) {
+	pre := rn.r.o.Guard.Preflight(ctx)
+	rn.note(journal.PhasePreflight, "", "guard "+pre.Summary(), nil)
+	if !pre.OK() {
+		rn.addEvidence(pre)
+		rn.conclude(guard.DeriveVerdict(guard.RunOutcome{Preflight: pre}))
+		return
+	}
+	chosen, ok := rn.pick(ctx)
+	if !ok {
+		return
+	}
+	if rn.r.o.Journal != nil { // an in-progress record survives a crash mid-fault
+		_ = rn.r.o.Journal.Write(rn.rec)
+	}
+	if rn.r.o.Notifier != nil {
+		rn.r.o.Notifier.Dispatch(config.EventStarted, rn.rec)
+	}
+
+	// The watcher judges from the first injection to the end of observe; a
+	// halt cancels faultCtx, which cuts short injecting, holding and observing.
+	faultCtx, endFault := context.WithCancel(ctx)
+	defer endFault()
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	halts := guard.NewWatcher(rn.r.o.Guard, rn.cfg.Guard, guard.WatcherOptions{
+		Clock: rn.r.o.Clock, Logger: rn.log, Nudges: rn.r.o.Nudges,
+	}).Start(watchCtx)
+	haltSeen := make(chan struct{})
+	go func() {
+		defer close(haltSeen)
+		if h, ok := <-halts; ok {
+			rn.halt = &h
+			endFault()
+		}
+	}()
+	stopWatching := func() { stopWatch(); <-haltSeen }
+
+	rn.inject(faultCtx, chosen)
+	if rn.injectErr == nil && !rn.rec.DryRun {
+		rn.sleep(faultCtx, rn.exp.Duration, journal.PhaseHold)
+	}
+	rn.revert(ctx)
+	replacement := rn.watchReplacement(ctx)
+	if !rn.rec.DryRun && faultCtx.Err() == nil {
+		rn.sleep(faultCtx, rn.exp.Observe, journal.PhaseObserve)
+	}
+	stopWatching() // from here on rn.halt is safe to read
+	rn.recordReplacement(replacement)
+	if rn.halt != nil && rn.r.o.Metrics != nil && !rn.revertedAt.Before(rn.halt.At) && len(rn.injected) > 0 {
+		rn.r.o.Metrics.haltLatency.Observe(rn.revertedAt.Sub(rn.halt.At).Seconds())
+	}
+
+	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr}
+	if rn.halt != nil {
+		rn.note(journal.PhaseHalt, "", rn.halt.Message, nil)
+		rn.addEvidence(rn.halt.Evaluation)
+	} else if ctx.Err() == nil {
+		final := rn.r.o.Guard.Poll(ctx)
+		rn.note(journal.PhaseGuard, "", "final guard "+final.Summary(), nil)
+		rn.addEvidence(final)
+		outcome.Final = &final
+	}
+	rn.conclude(guard.DeriveVerdict(outcome))
+	if ctx.Err() != nil && rn.halt == nil && rn.rec.Verdict == guard.Aborted {
+		rn.rec.Reason = "chaosd stopped the run (shutdown, emergency stop or experiment removed); faults reverted"
+	}
+}
+
+// pick chooses targets; false means the run ended here.
+func (rn *run) pick(ctx context.Context) ([]targets.Target, bool) {
+	policy := rn.cfg.PolicyFor(rn.exp)
+	res, err := rn.r.o.Picker.Pick(ctx, rn.exp, policy, rn.rng)
+	rn.rec.Selection = selectionOf(res)
+	if err != nil {
+		rn.note(journal.PhasePick, "", "picking targets failed", err)
+		rn.conclude(guard.Error, fmt.Sprintf("picking targets failed: %v", err))
+		return nil, false
+	}
+	rn.note(journal.PhasePick, "", fmt.Sprintf("%d of %d candidates eligible, chose %d", res.Eligible, res.Considered, len(res.Targets)), nil)
+	if len(res.Targets) == 0 {
+		rn.conclude(guard.Skipped, "no eligible target: "+rejectionSummary(res))
+		if rn.r.o.Metrics != nil {
+			rn.r.o.Metrics.noTarget.WithLabelValues(rn.exp.Name).Inc()
+		}
+		return nil, false
+	}
+	return res.Targets, true
+}
+
+// inject injects into every chosen target, stopping at the first error.
+func (rn *run) inject(ctx context.Context, chosen []targets.Target) {
+	run := experiments.Run{ID: rn.rec.RunID, Experiment: rn.exp.Name, DryRun: rn.rec.DryRun, Duration: rn.exp.Duration}
+	for _, t := range chosen {
+		if ctx.Err() != nil {
+			return
+		}
+		inj, err := rn.r.o.Engine.Inject(ctx, run, rn.exp, t)
+		if inj != nil { // held even when err != nil: it must be reverted
+			rn.injected = append(rn.injected, inj)
+			rn.rec.Injections = append(rn.rec.Injections, injectionOf(inj))
+			if lr, ok := inj.Detail.(*experiments.LoadReport); ok {
+				rn.rec.Load = loadStatsOf(lr)
+			}
+		}
+		rn.note(journal.PhaseInject, t.String(), string(rn.exp.Action.Type), err)
+		if err != nil {
+			if ctx.Err() != nil {
+				return // cut short by a halt or a shutdown, not a failure of its own
+			}
+			rn.injectErr = err
+			return
+		}
+	}
+}
+
+// revert reverts every injection on a context that survives ctx, so a
+// shutdown still gives back what the run changed.
+func (rn *run) revert(ctx context.Context) {
+	if len(rn.injected) == 0 {
+		return
+	}
+	revertCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rn.r.o.RevertTimeout)
+	defer cancel()
+	var errs []error
+	for i, inj := range rn.injected {
+		if !inj.Reversible {
+			continue
+		}
+		err := rn.r.o.Engine.Revert(revertCtx, inj)
+		now := rn.r.o.Clock.Now()
+		if err != nil {
+			errs = append(errs, err)
+			rn.rec.Injections[i].RevertError = err.Error()
+		} else {
+			rn.rec.Injections[i].RevertedAt = &now
+		}
+		rn.note(journal.PhaseRevert, inj.Target.String(), "reverted", err)
+	}
+	rn.revertErr = errors.Join(errs...)
+	rn.revertedAt = rn.r.o.Clock.Now()
+}
+
+// sleep waits d on the injected clock unless ctx ends first.
+func (rn *run) sleep(ctx context.Context, d time.Duration, phase journal.Phase) {
+	if d <= 0 {
+		return
+	}
+	rn.note(phase, "", "for "+d.String(), nil)
+	t := rn.r.o.Clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C():
+	case <-ctx.Done():
+	}
+}
+
+func (rn *run) note(phase journal.Phase, target, msg string, err error) {
+	rn.rec.AddTimeline(rn.r.o.Clock.Now(), phase, target, msg, err)
+	if err != nil {
+		rn.log.Warn(msg, zap.String("phase", string(phase)), zap.String("target", target), zap.Error(err))
+	}
+}
+
+func (rn *run) conclude(v guard.Verdict, reason string) {
+	rn.rec.Verdict, rn.rec.Reason = v, reason
+}
+
+func (rn *run) addEvidence(ev guard.Evaluation) {
+	rn.rec.Evidence = append(rn.rec.Evidence, evidenceOf(ev)...)
+}
+
+// rejectionSummary says why nothing was eligible, most common reason first.
+func rejectionSummary(res targets.Result) string {
+	if len(res.Rejected) == 0 {
+		return fmt.Sprintf("%d candidates matched the selectors", res.Considered)
+	}
+	parts := make([]string, 0, len(res.Rejected))
+	for _, kc := range sortedReasons(res.Rejected) {
+		parts = append(parts, fmt.Sprintf("%s (%d)", kc.reason, kc.count))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,194 @@
+// Package runner performs one run of one experiment, end to end. It is the
+// one place where the pipeline's stages meet:
+//
+//   - preflight: the guard must say OK (no blocking alert, every check holds);
+//   - pick: targets chosen at random inside the blast radius, from a seeded
+//     source whose seed is logged and journaled;
+//   - inject, hold for duration, revert, observe: while the fault is held and
+//     observed, a guard watcher polls; a halt reverts at once;
+//   - verdict from the guard's evidence, then journal, metrics, notifications,
+//     and self-pause after a weakness.
+//
+// Reverts run on a context detached from the run's, so shutdown or removal
+// of the experiment still reverts. It never decides when to run (that is
+// the scheduler's job) and never talks to the cluster except through the
+// experiments engine and the targets picker.
+package runner
+
+import (
+	"context"
+	crand "crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"go.uber.org/zap"
+	"k8s.io/utils/clock"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/experiments"
+	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/scheduler"
+	"github.com/chaosd/chaosd/internal/targets"
+)
+
+// Guard evaluates the cluster's monitoring.
+type Guard interface {
+	Preflight(ctx context.Context) guard.Evaluation
+	Poll(ctx context.Context) guard.Evaluation
+}
+
+// Picker chooses targets inside the blast radius.
+type Picker interface {
+	Pick(ctx context.Context, exp config.Experiment, policy config.Policy, rng *rand.Rand) (targets.Result, error)
+}
+
+// Engine injects and reverts faults.
+type Engine interface {
+	Inject(ctx context.Context, run experiments.Run, exp config.Experiment, t targets.Target) (*experiments.Injection, error)
+	Revert(ctx context.Context, inj *experiments.Injection) error
+	WaitReplacement(ctx context.Context, kill *experiments.PodKill, interval time.Duration) (experiments.Replacement, error)
+}
+
+// Journal keeps run records.
+type Journal interface {
+	Write(rec journal.Record) error
+}
+
+// Notifier tells people about runs; it must never block.
+type Notifier interface {
+	Dispatch(ev config.Event, rec journal.Record)
+	DispatchFinished(rec journal.Record)
+}
+
+// Pauser is chaosd's self-pause state.
+type Pauser interface {
+	PauseAfterWeakness(c config.Cooldown, reason string)
+	PauseManual(reason string)
+}
+
+// Options wires a Runner. Guard, Picker, Engine and Clock are required.
+type Options struct {
+	Guard  Guard
+	Picker Picker
+	Engine Engine
+	// Journal, Notifier, Pause and Metrics may be nil.
+	Journal  Journal
+	Notifier Notifier
+	Pause    Pauser
+	Metrics  *Metrics
+	Clock    clock.WithTicker
+	Logger   *zap.Logger
+	// Nudges lets Alertmanager webhook pushes wake the halt watcher early.
+	Nudges guard.NudgeSource
+	// ConfigHash names the config snapshot in journals.
+	ConfigHash func() string
+	// Seeds returns a fresh seed per run; default crypto/rand.
+	Seeds func() uint64
+	// RevertTimeout bounds reverting one run's faults (default 2m).
+	RevertTimeout time.Duration
+	// ReplacementTimeout bounds waiting for a killed pod's replacement
+	// beyond the observe window (default 2m).
+	ReplacementTimeout time.Duration
+}
+
+// Runner runs experiments; it is safe for concurrent use.
+type Runner struct{ o Options }
+
+// New returns a Runner.
+func New(o Options) *Runner {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Seeds == nil {
+		o.Seeds = cryptoSeed
+	}
+	if o.ConfigHash == nil {
+		o.ConfigHash = func() string { return "" }
+	}
+	if o.RevertTimeout == 0 {
+		o.RevertTimeout = 2 * time.Minute
+	}
+	if o.ReplacementTimeout == 0 {
+		o.ReplacementTimeout = 2 * time.Minute
+	}
+	return &Runner{o: o}
+}
+
+// Run satisfies scheduler.Runner.
+func (r *Runner) Run(ctx context.Context, cfg *config.Config, exp config.Experiment, _ scheduler.Activation) {
+	r.RunNow(ctx, cfg, exp)
+}
+
+// RunNow performs one run and returns its journal record. Cancelling ctx
+// aborts the run; its faults are still reverted before RunNow returns.
+func (r *Runner) RunNow(ctx context.Context, cfg *config.Config, exp config.Experiment) journal.Record {
+	seed := r.o.Seeds()
+	start := r.o.Clock.Now()
+	rn := &run{
+		r:   r,
+		cfg: cfg,
+		exp: exp,
+		rng: scheduler.NewRand(seed),
+		rec: journal.Record{
+			SchemaVersion: journal.SchemaVersion,
+			RunID:         runID(start, exp.Name, seed),
+			Experiment:    exp.Name,
+			Action:        exp.Action.Type,
+			TargetKind:    exp.Target.Kind,
+			ConfigHash:    r.o.ConfigHash(),
+			Seed:          seed,
+			DryRun:        exp.IsDryRun(cfg.DryRun),
+			StartedAt:     start,
+			Evidence:      []journal.Evidence{},
+			Timeline:      []journal.TimelineEntry{},
+			Injections:    []journal.Injection{},
+		},
+	}
+	rn.log = r.o.Logger.With(zap.String("experiment", exp.Name), zap.String("run", rn.rec.RunID))
+	rn.log.Info("run started", zap.Uint64("seed", seed), zap.Bool("dryRun", rn.rec.DryRun))
+	rn.execute(ctx)
+	r.finish(rn)
+	return rn.rec
+}
+
+// finish records the verdict everywhere it is seen.
+func (r *Runner) finish(rn *run) {
+	rec := &rn.rec
+	rec.FinishedAt = r.o.Clock.Now()
+	rec.DurationSeconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
+	rec.AddTimeline(rec.FinishedAt, journal.PhaseVerdict, "", fmt.Sprintf("%s: %s", rec.Verdict, rec.Reason), nil)
+	rn.log.Info("run finished", zap.String("verdict", string(rec.Verdict)), zap.String("reason", rec.Reason),
+		zap.Float64("durationSeconds", rec.DurationSeconds))
+	if r.o.Journal != nil {
+		if err := r.o.Journal.Write(*rec); err != nil {
+			rn.log.Warn("write journal failed", zap.Error(err))
+		}
+	}
+	if r.o.Metrics != nil {
+		r.o.Metrics.observeRun(*rec)
+	}
+	if rec.Verdict == guard.Weakness && r.o.Pause != nil {
+		r.o.Pause.PauseAfterWeakness(rn.cfg.Guard.Cooldown, fmt.Sprintf("weakness found by %s (run %s)", rec.Experiment, rec.RunID))
+	}
+	if rn.halt != nil && rn.halt.Pause && r.o.Pause != nil {
+		r.o.Pause.PauseManual("guard unknown for too long during run " + rec.RunID + " (onUnknown: pause)")
+	}
+	if r.o.Notifier != nil {
+		r.o.Notifier.DispatchFinished(*rec)
+	}
+}
+
+func runID(at time.Time, experiment string, seed uint64) string {
+	return fmt.Sprintf("%s-%s-%04x", at.UTC().Format("20060102t150405z"), experiment, seed&0xffff)
+}
+
+func cryptoSeed() uint64 {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
