@@ -41,11 +41,14 @@ test: lint unit validate-configs build-static e2e
 
 # The README's playground command: a local control plane with kwok nodes, the
 # demo workload, Prometheus and Alertmanager, and chaosd running config/demo.yaml.
+# Built, not `go run`, so Ctrl-C and SIGTERM reach it and chaosd reverts before the cluster stops.
 demo: deps build
-	$(GO) run ./test/cluster/cmd/chaosd-cluster demo --chaosd $(CURDIR)/bin/chaosd --config config/demo.yaml
+	$(GO) build -o bin/chaosd-cluster ./test/cluster/cmd/chaosd-cluster
+	bin/chaosd-cluster demo --chaosd $(CURDIR)/bin/chaosd --config config/demo.yaml
 
 cluster-up: deps
-	$(GO) run ./test/cluster/cmd/chaosd-cluster up
+	$(GO) build -o bin/chaosd-cluster ./test/cluster/cmd/chaosd-cluster
+	bin/chaosd-cluster up
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 60s ./internal/config

@@ -36,6 +36,11 @@ halts, rolls back and pauses itself.`,
 		newValidateCommand(),
 		newPlanCommand(),
 		newReportCommand(),
+		newRunCommand(g),
+		newOnceCommand(g),
+		newStatusCommand(),
+		newPauseCommand(),
+		newResumeCommand(),
 	)
 	return root
 }

@@ -60,8 +60,13 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 		errs.sortByLine()
 		return nil, errs
 	}
+	cfg.hash = contentHash(data)
 	return cfg, nil
 }
+
+// Hash identifies the config's source bytes (SHA-256, hex), so journals and
+// the status page can name the snapshot a run used.
+func (c *Config) Hash() string { return c.hash }
 
 // decoderConfig is strict: unknown keys and wrong types are errors. Strict
 // mode drops koanf's default hooks, so the duration and text hooks are added

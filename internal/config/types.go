@@ -38,7 +38,8 @@ type Config struct {
 	// Journal says where run journals are kept and for how long.
 	Journal Journal `koanf:"journal"`
 
-	loc *time.Location // parsed Timezone, set by validation
+	loc  *time.Location // parsed Timezone, set by validation
+	hash string         // SHA-256 of the source bytes, set by Parse
 }
 
 // Windows restricts activations to weekdays and hours, minus blackout dates,
@@ -54,8 +55,10 @@ type Windows struct {
 
 // Guard configures the monitoring that judges every run.
 type Guard struct {
+	// Alertmanager blocks and halts runs while matching alerts fire.
 	Alertmanager *AlertmanagerGuard `koanf:"alertmanager"`
-	Prometheus   *PrometheusGuard   `koanf:"prometheus"`
+	// Prometheus evaluates PromQL checks before, during and after a run.
+	Prometheus *PrometheusGuard `koanf:"prometheus"`
 	// PollInterval is how often the guard is evaluated during a run.
 	PollInterval time.Duration `koanf:"pollInterval"`
 	// Timeout bounds every single call to Prometheus or Alertmanager.
@@ -71,6 +74,7 @@ type Guard struct {
 
 // AlertmanagerGuard blocks and halts runs while matching alerts are active.
 type AlertmanagerGuard struct {
+	// URL of Alertmanager's API (v2), e.g. http://alertmanager.monitoring:9093.
 	URL string `koanf:"url"`
 	// Block lists matchers ('severity=~"critical|warning"'); an active alert
 	// matching all of them blocks. Empty blocks on every active alert.
@@ -82,7 +86,9 @@ type AlertmanagerGuard struct {
 
 // PrometheusGuard evaluates PromQL checks before, during and after a run.
 type PrometheusGuard struct {
-	URL    string  `koanf:"url"`
+	// URL of Prometheus' HTTP API, e.g. http://prometheus.monitoring:9090.
+	URL string `koanf:"url"`
+	// Checks must all hold for a run to start, continue and pass.
 	Checks []Check `koanf:"checks"`
 	// BlockPending makes alerts still pending in Prometheus block a start.
 	BlockPending bool `koanf:"blockPending"`
@@ -92,11 +98,17 @@ type PrometheusGuard struct {
 // samples; otherwise every sample must lie within [Min, Max] and a result with
 // no samples counts as unknown, never as healthy.
 type Check struct {
-	Name  string   `koanf:"name"`
-	Expr  string   `koanf:"expr"`
-	Min   *float64 `koanf:"min"`
-	Max   *float64 `koanf:"max"`
-	Empty bool     `koanf:"empty"`
+	// Name identifies the check in verdicts, logs and reports; unique.
+	Name string `koanf:"name"`
+	// Expr is the PromQL expression, evaluated as an instant query.
+	Expr string `koanf:"expr"`
+	// Min is the lowest value every sample may have.
+	Min *float64 `koanf:"min"`
+	// Max is the highest value every sample may have.
+	Max *float64 `koanf:"max"`
+	// Empty requires the query to return no samples (an alert-style
+	// expression such as "... > 0.05"); it excludes Min and Max.
+	Empty bool `koanf:"empty"`
 }
 
 // Policy is a blast-radius policy: how much may break at once.
@@ -127,6 +139,8 @@ func (p Policy) RespectsPDBs() bool {
 
 // Experiment is one kind of fault run on a schedule against random targets.
 type Experiment struct {
+	// Name identifies the experiment (a DNS label, unique): in chaosd once
+	// NAME, metrics, logs and reports.
 	Name string `koanf:"name"`
 	// Schedule in robfig/cron syntax: five fields, @every, @hourly, CRON_TZ=.
 	Schedule string `koanf:"schedule"`
@@ -135,7 +149,9 @@ type Experiment struct {
 	// Policy names an entry of Config.Policies; empty means "default" when
 	// that exists, else no policy beyond the built-in exclusions.
 	Policy string `koanf:"policy"`
+	// Target says what the experiment may hit.
 	Target Target `koanf:"target"`
+	// Action says what is done to each chosen target.
 	Action Action `koanf:"action"`
 	// Duration the fault is held before it is reverted.
 	Duration time.Duration `koanf:"duration"`
@@ -171,6 +187,7 @@ const (
 // Target selects the candidates an experiment may hit. Selectors combine
 // with AND; the opt-out annotation chaosd.io/exclude=true always wins.
 type Target struct {
+	// Kind of target; it decides which actions and target fields apply.
 	Kind TargetKind `koanf:"kind"`
 	// Namespaces to look in (pods, virtualservices); empty means all
 	// namespaces the policy allows.
@@ -213,54 +230,76 @@ const (
 // Action is the fault applied to each chosen target. Which fields apply
 // depends on Type; validation rejects fields that don't belong.
 type Action struct {
+	// Type of fault; it decides which of the fields below apply.
 	Type ActionType `koanf:"type"`
 
-	// pod-kill: GracePeriod defaults to the pod's own; Method is delete
-	// (default) or evict (through the Eviction API, so PDBs apply).
-	// http-load: Method is the HTTP method (default GET).
+	// GracePeriod for pod-kill (default: the pod's own) and for the pods a
+	// node-drain evicts.
 	GracePeriod *time.Duration `koanf:"gracePeriod"`
-	Method      string         `koanf:"method"`
+	// Method of pod-kill: delete (default) or evict (through the Eviction
+	// API, so PDBs apply). For http-load, the HTTP method (default GET).
+	Method string `koanf:"method"`
 
-	// http-abort: Status and Percent. http-delay: Delay and Percent.
-	// http-fault: an abort block and/or a fixedDelay block,, both applied together.
-	Status     int            `koanf:"status"`
-	Percent    *float64       `koanf:"percent"`
-	Delay      time.Duration  `koanf:"delay"`
-	Abort      *AbortSpec     `koanf:"abort"`
-	FixedDelay *DelaySpec     `koanf:"fixedDelay"`
-	Route      *RouteSelector `koanf:"route"`
+	// Status is the HTTP status http-abort answers with.
+	Status int `koanf:"status"`
+	// Percent of requests http-abort or http-delay affects (default 100).
+	Percent *float64 `koanf:"percent"`
+	// Delay http-delay adds to each affected request.
+	Delay time.Duration `koanf:"delay"`
+	// Abort block of an http-fault; applied together with FixedDelay.
+	Abort *AbortSpec `koanf:"abort"`
+	// FixedDelay block of an http-fault; applied together with Abort.
+	FixedDelay *DelaySpec `koanf:"fixedDelay"`
+	// Route limits an http-* fault to the routes with this destination;
+	// without it every route of the VirtualService is affected.
+	Route *RouteSelector `koanf:"route"`
 
-	// node-drain (and zones): what drain may evict, and how long it may take.
-	DeleteEmptyDirData bool          `koanf:"deleteEmptyDirData"`
-	IgnoreDaemonSets   *bool         `koanf:"ignoreDaemonSets"`
-	Timeout            time.Duration `koanf:"timeout"`
+	// DeleteEmptyDirData lets node-drain (and zones) evict pods with
+	// emptyDir volumes, losing their data.
+	DeleteEmptyDirData bool `koanf:"deleteEmptyDirData"`
+	// IgnoreDaemonSets lets node-drain proceed past DaemonSet pods.
+	IgnoreDaemonSets *bool `koanf:"ignoreDaemonSets"`
+	// Timeout bounds a node-drain, or each request of an http-load.
+	Timeout time.Duration `koanf:"timeout"`
 
-	// node-delete: re-create the Node from its snapshot after Duration.
+	// Restore makes node-delete re-create the Node from its snapshot after
+	// the experiment's duration.
 	Restore bool `koanf:"restore"`
 
-	// http-load: a bounded burst.
-	Concurrency int               `koanf:"concurrency"`
-	Rate        int               `koanf:"rate"`
-	Duration    time.Duration     `koanf:"duration"`
-	Headers     map[string]string `koanf:"headers"`
-	Body        string            `koanf:"body"`
+	// Concurrency is how many workers an http-load burst runs.
+	Concurrency int `koanf:"concurrency"`
+	// Rate caps an http-load burst in requests per second; 0 is as fast as
+	// the workers go.
+	Rate int `koanf:"rate"`
+	// Duration of an http-load burst.
+	Duration time.Duration `koanf:"duration"`
+	// Headers sent with every http-load request.
+	Headers map[string]string `koanf:"headers"`
+	// Body sent with every http-load request.
+	Body string `koanf:"body"`
 }
 
 // AbortSpec aborts a percentage of requests with an HTTP status.
 type AbortSpec struct {
-	Status  int     `koanf:"status"`
+	// Status is the HTTP status aborted requests get.
+	Status int `koanf:"status"`
+	// Percent of requests aborted.
 	Percent float64 `koanf:"percent"`
 }
 
 // DelaySpec delays a percentage of requests by a fixed duration.
 type DelaySpec struct {
-	Delay   time.Duration `koanf:"delay"`
-	Percent float64       `koanf:"percent"`
+	// Delay added to each delayed request.
+	Delay time.Duration `koanf:"delay"`
+	// Percent of requests delayed.
+	Percent float64 `koanf:"percent"`
 }
 
 // RouteSelector limits an HTTP fault to routes whose destination matches.
 type RouteSelector struct {
-	Host   string `koanf:"host"`
+	// Host of the route's destination, as written in the VirtualService.
+	Host string `koanf:"host"`
+	// Subset of the destination; empty matches any.
 	Subset string `koanf:"subset"`
 }
 
@@ -285,8 +324,11 @@ func (a Action) HTTPFault() (*AbortSpec, *DelaySpec) {
 // Notifications configures who hears about runs. Secrets are read from a
 // file or an environment variable, never written into the config itself.
 type Notifications struct {
-	Slack        *SlackNotification        `koanf:"slack"`
-	Webhook      *WebhookNotification      `koanf:"webhook"`
+	// Slack posts to an incoming webhook.
+	Slack *SlackNotification `koanf:"slack"`
+	// Webhook posts chaosd's JSON payload.
+	Webhook *WebhookNotification `koanf:"webhook"`
+	// Alertmanager raises an alert when a run finds a weakness.
 	Alertmanager *AlertmanagerNotification `koanf:"alertmanager"`
 }
 
@@ -304,21 +346,29 @@ const (
 
 // SlackNotification posts Block Kit messages to an incoming webhook.
 type SlackNotification struct {
-	WebhookURLFile string  `koanf:"webhookURLFile"`
-	WebhookURLEnv  string  `koanf:"webhookURLEnv"`
-	On             []Event `koanf:"on"`
+	// WebhookURLFile is a file holding the webhook URL (a mounted Secret).
+	WebhookURLFile string `koanf:"webhookURLFile"`
+	// WebhookURLEnv is an environment variable holding the webhook URL.
+	WebhookURLEnv string `koanf:"webhookURLEnv"`
+	// On lists the events that are posted.
+	On []Event `koanf:"on"`
 }
 
 // WebhookNotification posts chaosd's JSON payload to a URL.
 type WebhookNotification struct {
-	URL     string  `koanf:"url"`
-	URLFile string  `koanf:"urlFile"`
-	URLEnv  string  `koanf:"urlEnv"`
-	On      []Event `koanf:"on"`
+	// URL to post to, when it is no secret.
+	URL string `koanf:"url"`
+	// URLFile is a file holding the URL (a mounted Secret).
+	URLFile string `koanf:"urlFile"`
+	// URLEnv is an environment variable holding the URL.
+	URLEnv string `koanf:"urlEnv"`
+	// On lists the events that are posted.
+	On []Event `koanf:"on"`
 }
 
 // AlertmanagerNotification raises chaosd's own ChaosWeaknessFound alert.
 type AlertmanagerNotification struct {
+	// RaiseOnWeakness raises ChaosWeaknessFound when a run finds a weakness.
 	RaiseOnWeakness bool `koanf:"raiseOnWeakness"`
 	// URL defaults to guard.alertmanager.url.
 	URL string `koanf:"url"`
@@ -328,7 +378,10 @@ type AlertmanagerNotification struct {
 
 // Journal configures where run journals are written and how many are kept.
 type Journal struct {
-	Dir      string `koanf:"dir"`
-	MaxRuns  int    `koanf:"maxRuns"`
-	MaxBytes int64  `koanf:"maxBytes"`
+	// Dir is the directory run journals are written to.
+	Dir string `koanf:"dir"`
+	// MaxRuns is how many runs are kept; older ones are deleted.
+	MaxRuns int `koanf:"maxRuns"`
+	// MaxBytes caps the journal's total size; older runs are deleted.
+	MaxBytes int64 `koanf:"maxBytes"`
 }

@@ -23,6 +23,9 @@ import (
 const (
 	AnnotationPause  = "chaosd.io/pause"
 	AnnotationStatus = "chaosd.io/status"
+	// AnnotationResumedAt records the last `chaosd resume`, which also ends
+	// a self-pause (a cooldown, or one waiting for a manual resume).
+	AnnotationResumedAt = "chaosd.io/resumed-at"
 )
 
 // ManualPause is a pause set through the API rather than the config file.
@@ -55,10 +58,20 @@ func SetPause(ctx context.Context, kube kubernetes.Interface, ref Ref, p ManualP
 	return patchAnnotation(ctx, kube, ref, AnnotationPause, string(val))
 }
 
-// ClearPause removes a manual pause. A pause set in the config file itself
+// Resume removes a manual pause and records when, which also ends chaosd's
+// self-pause after a weakness. A pause set in the config file itself
 // (paused: true) stays in force until the file changes.
-func ClearPause(ctx context.Context, kube kubernetes.Interface, ref Ref) error {
-	return patchAnnotation(ctx, kube, ref, AnnotationPause, nil)
+func Resume(ctx context.Context, kube kubernetes.Interface, ref Ref, at time.Time) error {
+	return patchAnnotations(ctx, kube, ref, map[string]any{AnnotationPause: nil, AnnotationResumedAt: at.UTC().Format(time.RFC3339Nano)})
+}
+
+// ResumedAt returns the time of the last resume recorded on cm, if any.
+func ResumedAt(cm *corev1.ConfigMap) time.Time {
+	t, err := time.Parse(time.RFC3339Nano, cm.Annotations[AnnotationResumedAt])
+	if err != nil {
+		return time.Time{}
+	}
+	return t
 }
 
 // PauseFrom reads the manual pause from a ConfigMap; ok is false when none is set.
@@ -78,7 +91,12 @@ func PauseFrom(cm *corev1.ConfigMap) (p ManualPause, ok bool, err error) {
 }
 
 func patchAnnotation(ctx context.Context, kube kubernetes.Interface, ref Ref, key string, value any) error {
-	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]any{key: value}}})
+	return patchAnnotations(ctx, kube, ref, map[string]any{key: value})
+}
+
+// patchAnnotations sets (or, for nil values, removes) annotations.
+func patchAnnotations(ctx context.Context, kube kubernetes.Interface, ref Ref, annotations map[string]any) error {
+	patch, err := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": annotations}})
 	if err != nil {
 		return fmt.Errorf("encode patch: %w", err)
 	}

@@ -31,11 +31,16 @@ func TestPauseResumeRoundTrip(t *testing.T) {
 	if st.State != "" {
 		t.Fatalf("no status published yet, got %+v", st)
 	}
-	if err := ClearPause(ctx, kube, ref); err != nil {
-		t.Fatalf("ClearPause: %v", err)
+	resumed := at.Add(time.Hour)
+	if err := Resume(ctx, kube, ref, resumed); err != nil {
+		t.Fatalf("Resume: %v", err)
 	}
 	if _, p, err = ReadStatus(ctx, kube, ref); err != nil || p != nil {
 		t.Fatalf("after resume: pause=%+v err=%v, want none", p, err)
+	}
+	cm, _ := kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if got := ResumedAt(cm); !got.Equal(resumed) {
+		t.Fatalf("ResumedAt = %s, want %s", got, resumed)
 	}
 }
 

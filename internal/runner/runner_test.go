@@ -204,8 +204,10 @@ func TestRunVerdicts(t *testing.T) {
 			wantEvents:  []string{"finished:skipped"},
 		},
 		{
-			name:        "no eligible target skips",
-			setup:       func(f *fixture) { f.picker.res = targets.Result{Considered: 3, Rejected: map[targets.Reason]int{targets.ReasonPDB: 3}} },
+			name: "no eligible target skips",
+			setup: func(f *fixture) {
+				f.picker.res = targets.Result{Considered: 3, Rejected: map[targets.Reason]int{targets.ReasonPDB: 3}}
+			},
 			wantVerdict: guard.Skipped,
 			wantEvents:  []string{"finished:skipped"},
 		},

@@ -47,6 +47,9 @@ func NewDemoExporter() (*DemoExporter, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	// The playground's switches, for people: POST /healthy or /unhealthy.
+	mux.HandleFunc("POST /healthy", func(w http.ResponseWriter, _ *http.Request) { e.SetHealthy(true) })
+	mux.HandleFunc("POST /unhealthy", func(w http.ResponseWriter, _ *http.Request) { e.SetHealthy(false) })
 	e.addr = ln.Addr().String()
 	e.server = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = e.server.Serve(ln) }()

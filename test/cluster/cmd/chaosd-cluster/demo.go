@@ -5,36 +5,121 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
+// demoRules make the playground's guard meaningful: the demo exporter's
+// health, as an alert chaosd blocks on.
+const demoRules = `groups:
+- name: playground
+  rules:
+  - alert: DemoUnhealthy
+    expr: demo_healthy < 1
+    for: 0s
+    labels: {severity: warning}
+    annotations: {summary: "the demo service is unhealthy"}
+`
+
 // demo starts the cluster, then runs chaosd against it until either exits.
-// chaosd is scraped as job "chaosd" when --metrics-addr is given.
+// chaosd listens on a free loopback port, scraped by Prometheus as job chaosd.
 func demo(ctx context.Context, args []string) error {
 	var f clusterFlags
-	var chaosdBin, config, metricsAddr string
+	var chaosdBin, config string
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	f.register(fs)
 	fs.StringVar(&chaosdBin, "chaosd", "bin/chaosd", "chaosd binary")
 	fs.StringVar(&config, "config", "config/demo.yaml", "chaosd configuration")
-	fs.StringVar(&metricsAddr, "metrics-addr", "", "chaosd's metrics address, to scrape as job chaosd")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if metricsAddr != "" {
-		f.targets = append(f.targets, cluster.ScrapeTarget{Job: "chaosd", Addresses: []string{metricsAddr}})
+	listen, err := freeAddr()
+	if err != nil {
+		return err
+	}
+	f.targets = append(f.targets, cluster.ScrapeTarget{Job: "chaosd", Addresses: []string{listen}})
+	if f.rulesFile == "" {
+		f.defaultRules = demoRules
 	}
 	c, err := f.start(ctx)
 	if err != nil {
 		return err
 	}
-	runErr := runChaosd(ctx, c, chaosdBin, config, fs.Args())
+	cfgPath, err := playgroundConfig(c, config)
+	if err == nil {
+		err = createChaosdNamespace(ctx, c)
+	}
+	if err != nil {
+		return errors.Join(err, shutdown(c, os.Stderr))
+	}
+	printDemoGuide(c, listen)
+	extra := append([]string{"--listen", listen, "--namespace", "chaosd", "--configmap", "chaosd-config",
+		"--journal-dir", filepath.Join(c.Dir, "journal"), "--log-format", "console"}, fs.Args()...)
+	runErr := runChaosd(ctx, c, chaosdBin, cfgPath, extra)
 	return errors.Join(runErr, shutdown(c, os.Stderr))
+}
+
+// freeAddr picks a free loopback port for chaosd's HTTP server.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("pick a port for chaosd: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// createChaosdNamespace creates chaosd's namespace and ConfigMap, where
+// chaosd pause/resume/status keep their state, as the Helm chart would.
+func createChaosdNamespace(ctx context.Context, c *cluster.Cluster) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "chaosd"}}
+	if _, err := c.Kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace chaosd: %w", err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "chaosd", Name: "chaosd-config"},
+		Data: map[string]string{"note": "the playground's chaosd reads its config from a file; this ConfigMap holds pause and status"}}
+	if _, err := c.Kube.CoreV1().ConfigMaps("chaosd").Create(ctx, cm, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create configmap chaosd/chaosd-config: %w", err)
+	}
+	return nil
+}
+
+func printDemoGuide(c *cluster.Cluster, listen string) {
+	fmt.Fprintf(os.Stdout, `
+chaosd playground
+  status page    http://%[1]s/            (runs, verdicts, active faults, next activations)
+  status API     http://%[1]s/api/v1/status
+  metrics        http://%[1]s/metrics
+  Prometheus     %[2]s   (try: chaosd_runs_total, chaosd_active_injections)
+  Alertmanager   %[3]s
+  make it fail   curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, pauses)
+                 curl -X POST %[4]s/healthy
+  kubectl        kubectl --kubeconfig %[5]s get pods,virtualservices -n go-demo-8 -o wide
+                 kubectl --kubeconfig %[5]s get events -n chaosd
+  pause/resume   ./bin/chaosd pause --kubeconfig %[5]s --reason "looking around"
+                 ./bin/chaosd resume --kubeconfig %[5]s
+                 ./bin/chaosd status --kubeconfig %[5]s
+  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)
+
+`, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig)
+}
+
+func exporterURL(c *cluster.Cluster) string {
+	if c.Exporter == nil {
+		return "(no demo exporter)"
+	}
+	return "http://" + c.Exporter.Addr()
 }
 
 // runChaosd runs `chaosd run --config <config> [extra...]` with the
@@ -70,4 +155,31 @@ func runChaosd(ctx context.Context, c *cluster.Cluster, bin, config string, extr
 		}
 		return nil
 	}
+}
+
+// Placeholders in config/demo.yaml for the playground's monitoring, which
+// listens on free loopback ports chosen at start.
+const (
+	placeholderPrometheus   = "http://prometheus.playground:9090"
+	placeholderAlertmanager = "http://alertmanager.playground:9093"
+)
+
+// playgroundConfig writes a copy of the config with the playground's
+// Prometheus and Alertmanager URLs, into a directory of its own (chaosd
+// watches the directory for reloads).
+func playgroundConfig(c *cluster.Cluster, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	s := strings.NewReplacer(placeholderPrometheus, c.PrometheusURL, placeholderAlertmanager, c.AlertmanagerURL).Replace(string(data))
+	dir := filepath.Join(c.Dir, "chaosd-config")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(out, []byte(s), 0o644); err != nil {
+		return "", fmt.Errorf("write %s: %w", out, err)
+	}
+	return out, nil
 }

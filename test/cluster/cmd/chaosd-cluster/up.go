@@ -20,6 +20,7 @@ type clusterFlags struct {
 	controlPlane bool
 	noMonitoring bool
 	rulesFile    string
+	defaultRules string // used when no --rules file is given
 	webhook      string
 	targets      targetList
 	keep         bool
@@ -49,6 +50,7 @@ func (f *clusterFlags) options() (cluster.Options, error) {
 		opts.Alertmanager = cluster.AlertmanagerOptions{}
 		return opts, nil
 	}
+	opts.Prometheus.Rules = f.defaultRules
 	if f.rulesFile != "" {
 		rules, err := os.ReadFile(f.rulesFile)
 		if err != nil {

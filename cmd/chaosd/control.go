@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os/user"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/control"
+)
+
+// controlFlags locate chaosd's ConfigMap from a laptop.
+type controlFlags struct {
+	kube      kubeFlags
+	configMap string
+}
+
+func (f *controlFlags) register(cmd *cobra.Command) {
+	f.kube.register(cmd.Flags(), "chaosd's namespace (default: kubeconfig's, else chaosd)")
+	cmd.Flags().StringVar(&f.configMap, "configmap", "chaosd-config", "chaosd's ConfigMap (the Helm chart's <release>-config)")
+}
+
+func (f *controlFlags) ref() control.Ref {
+	return control.Ref{Namespace: f.kube.resolvedNamespace(), Name: f.configMap}
+}
+
+func newPauseCommand() *cobra.Command {
+	var (
+		f      controlFlags
+		reason string
+		revert bool
+	)
+	cmd := &cobra.Command{
+		Use:   "pause [--reason TEXT] [--revert]",
+		Short: "Stop new runs now; with --revert also revert every active fault (emergency stop)",
+		Long: `Pause annotates chaosd's ConfigMap through the Kubernetes API, so it needs no
+extra port or credential. chaosd stops starting runs within seconds; with
+--revert it also cancels running runs and reverts every active fault.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.kube.clients()
+			if err != nil {
+				return err
+			}
+			mode := config.Paused
+			if revert {
+				mode = config.PauseRevert
+			}
+			p := control.ManualPause{Mode: mode, Reason: reason, By: whoami(), At: time.Now().UTC()}
+			if err := control.SetPause(cmd.Context(), c.kube, f.ref(), p); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "paused chaosd (%s) via configmap %s\n", mode, f.ref())
+			return err
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in chaosd status and on the status page")
+	cmd.Flags().BoolVar(&revert, "revert", false, "also revert every active fault at once")
+	return cmd
+}
+
+func newResumeCommand() *cobra.Command {
+	var f controlFlags
+	cmd := &cobra.Command{
+		Use:   "resume",
+		Short: "Lift a pause set with chaosd pause, and a self-pause after a weakness",
+		Long: `Resume removes the manual pause and ends chaosd's self-pause (the cooldown after
+a weakness, including cooldown: manual). A pause written in the config file
+(paused: true) stays until the file changes.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.kube.clients()
+			if err != nil {
+				return err
+			}
+			if err := control.Resume(cmd.Context(), c.kube, f.ref(), time.Now()); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resumed chaosd via configmap %s\n", f.ref())
+			return err
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newStatusCommand() *cobra.Command {
+	var f controlFlags
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show chaosd's state, pause reasons, next activations and active faults",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.kube.clients()
+			if err != nil {
+				return err
+			}
+			st, mp, err := control.ReadStatus(cmd.Context(), c.kube, f.ref())
+			if err != nil {
+				return err
+			}
+			printStatus(cmd.OutOrStdout(), st, mp, time.Now())
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now time.Time) {
+	if st.UpdatedAt.IsZero() {
+		fmt.Fprintln(w, "state:   unknown (no leader has published a status yet)")
+	} else {
+		fmt.Fprintf(w, "state:   %s (leader %s, updated %s ago)\n", st.State, st.Leader, now.Sub(st.UpdatedAt).Round(time.Second))
+	}
+	if mp != nil {
+		fmt.Fprintf(w, "manual pause: %s by %s at %s: %s\n", mp.Mode, mp.By, mp.At.Format(time.RFC3339), mp.Reason)
+	}
+	for _, r := range st.PauseReasons {
+		fmt.Fprintf(w, "paused:  %s\n", r)
+	}
+	if st.ConfigError != "" {
+		fmt.Fprintf(w, "config rejected (last good config in force): %s\n", st.ConfigError)
+	}
+	fmt.Fprintf(w, "active faults: %d\n", len(st.Active))
+	for _, a := range st.Active {
+		fmt.Fprintf(w, "  %s  %s %s on %s since %s\n", a.RunID, a.Experiment, a.Action, a.Target, a.Since.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w, "next activations:")
+	for _, n := range st.Next {
+		fmt.Fprintf(w, "  %-32s %s\n", n.Experiment, n.At.Format(time.RFC3339))
+	}
+	fmt.Fprintln(w, "recent runs:")
+	for _, r := range st.Recent {
+		fmt.Fprintf(w, "  %s  %-24s %-8s %s\n", r.FinishedAt.Format(time.RFC3339), r.Experiment, r.Verdict, r.Reason)
+	}
+}
+
+func whoami() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return "unknown"
+}

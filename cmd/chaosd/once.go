@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaosd/chaosd/internal/daemon"
+	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/journal"
+)
+
+// Exit codes of chaosd once, for CD pipelines.
+const (
+	exitPassed   = 0
+	exitWeakness = 1
+	exitFailed   = 2
+	exitSkipped  = 3
+	exitAborted  = 4
+)
+
+func newOnceCommand(g *globalOptions) *cobra.Command {
+	var (
+		f      daemonFlags
+		asJSON bool
+	)
+	cmd := &cobra.Command{
+		Use:   "once EXPERIMENT -f FILE",
+		Short: "Run one experiment now, for CD pipelines; the exit code is the verdict",
+		Long: `Once runs one experiment immediately, honouring the guard, the blast radius and
+the pause switches, prints the run summary and writes its journal.
+
+Exit codes: 0 passed, 1 weakness found, 2 error (the run failed, or chaosd
+could not run it), 3 skipped (the guard blocked the start, chaosd is paused, or
+no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o, err := f.options(g)
+			if err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+			defer func() { _ = o.Logger.Sync() }()
+			rec, err := daemon.Once(cmd.Context(), o, args[0])
+			if errors.Is(err, daemon.ErrPaused) {
+				return &exitError{code: exitSkipped, err: err}
+			}
+			if err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				_ = enc.Encode(rec)
+			} else {
+				printSummary(cmd.OutOrStdout(), rec)
+			}
+			if code := verdictExitCode(rec.Verdict); code != exitPassed {
+				return &exitError{code: code, err: errors.New("")}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole journal record as JSON")
+	return cmd
+}
+
+func verdictExitCode(v guard.Verdict) int {
+	switch v {
+	case guard.Passed:
+		return exitPassed
+	case guard.Weakness:
+		return exitWeakness
+	case guard.Skipped:
+		return exitSkipped
+	case guard.Aborted:
+		return exitAborted
+	}
+	return exitFailed
+}
+
+func printSummary(w io.Writer, rec journal.Record) {
+	fmt.Fprintf(w, "run %s of %s: %s\n", rec.RunID, rec.Experiment, strings.ToUpper(string(rec.Verdict)))
+	fmt.Fprintf(w, "  reason:  %s\n", rec.Reason)
+	if t := rec.Targets(); len(t) > 0 {
+		fmt.Fprintf(w, "  targets: %s\n", strings.Join(t, ", "))
+	}
+	fmt.Fprintf(w, "  took:    %.1fs (seed %d, dry run %v)\n", rec.DurationSeconds, rec.Seed, rec.DryRun)
+	for _, e := range rec.Evidence {
+		fmt.Fprintf(w, "  evidence: %s %s %s\n", e.Source, e.Name, e.Message)
+	}
+}

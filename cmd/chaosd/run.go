@@ -1,0 +1,110 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/chaosd/chaosd/internal/daemon"
+)
+
+// daemonFlags are shared by run and once.
+type daemonFlags struct {
+	kube       kubeFlags
+	configPath string
+	configMap  string
+	journalDir string
+	identity   string
+	nodeName   string
+}
+
+func (f *daemonFlags) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	f.kube.register(fs, "chaosd's own namespace: its Lease, ConfigMap and node snapshots (default: kubeconfig's, else chaosd)")
+	fs.StringVarP(&f.configPath, "config", "f", "/etc/chaosd/config.yaml", "config file (mount the ConfigMap as a directory, not with subPath, or reloads never arrive)")
+	fs.StringVar(&f.configMap, "configmap", "chaosd-config", "chaosd's ConfigMap for pause/resume, status and Events (empty disables)")
+	fs.StringVar(&f.journalDir, "journal-dir", "", "where run journals are written (default: the config's journal.dir, else ./chaosd-journal)")
+	fs.StringVar(&f.identity, "identity", envOr("POD_NAME", hostname()), "this replica's unique name (default $POD_NAME or the hostname)")
+	fs.StringVar(&f.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node chaosd runs on, never a node target (default $NODE_NAME)")
+}
+
+func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
+	log, err := g.logger()
+	if err != nil {
+		return daemon.Options{}, err
+	}
+	c, err := f.kube.clients()
+	if err != nil {
+		return daemon.Options{}, err
+	}
+	return daemon.Options{
+		ConfigPath: f.configPath, Kube: c.kube, Metadata: c.metadata, Istio: c.istio,
+		Namespace: f.kube.resolvedNamespace(), Identity: f.identity, NodeName: f.nodeName,
+		ConfigMap: f.configMap, JournalDir: f.journalDir, Logger: log,
+	}, nil
+}
+
+func newRunCommand(g *globalOptions) *cobra.Command {
+	var (
+		f               daemonFlags
+		listen          string
+		leaderElect     bool
+		leaseName       string
+		leaseDuration   time.Duration
+		renewDeadline   time.Duration
+		retryPeriod     time.Duration
+		namespaced      bool
+		watchNamespaces []string
+	)
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the daemon: scheduled experiments, judged by Prometheus and Alertmanager",
+		Long: `Run is the long-running process the Helm chart deploys. It follows the config
+file (hot reload), the pause switches and its Lease; while leading it reverts
+orphaned faults, then runs experiments on their jittered schedules. SIGTERM
+reverts every active fault before exiting.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o, err := f.options(g)
+			if err != nil {
+				return err
+			}
+			if namespaced || len(watchNamespaces) > 0 {
+				// Not implemented yet: the inventory still watches cluster-wide.
+				return errors.New("--namespaced and --watch-namespaces are not supported yet: chaosd needs cluster-wide list/watch on pods, namespaces and workloads (Helm rbac.scope=cluster)")
+			}
+			o.Listen, o.LeaderElect, o.LeaseName = listen, leaderElect, leaseName
+			o.Lease = daemon.LeaseTimings{Duration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod}
+			defer func() { _ = o.Logger.Sync() }()
+			return daemon.Run(cmd.Context(), o)
+		},
+	}
+	f.register(cmd)
+	fs := cmd.Flags()
+	fs.StringVar(&listen, "listen", ":8080", "HTTP address for the status page, API, /metrics, /healthz and /readyz")
+	fs.BoolVar(&leaderElect, "leader-elect", false, "elect a leader on a Lease so several replicas can run; only the leader injects")
+	fs.StringVar(&leaseName, "lease-name", "chaosd", "name of the Lease used for leader election")
+	fs.DurationVar(&leaseDuration, "lease-duration", 15*time.Second, "leader election lease duration")
+	fs.DurationVar(&renewDeadline, "lease-renew-deadline", 10*time.Second, "leader election renew deadline")
+	fs.DurationVar(&retryPeriod, "lease-retry-period", 2*time.Second, "leader election retry period")
+	fs.BoolVar(&namespaced, "namespaced", false, "RBAC is namespaced (Helm rbac.scope=namespaced); node and zone experiments are refused")
+	fs.StringSliceVar(&watchNamespaces, "watch-namespaces", nil, "namespaces chaosd may target in namespaced mode")
+	return cmd
+}
+
+func envOr(key, def string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+func hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "chaosd"
+	}
+	return h
+}

@@ -1,0 +1,114 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+
+	"go.uber.org/zap"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/events"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/experiments"
+	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/runner"
+	"github.com/chaosd/chaosd/internal/scheduler"
+	"github.com/chaosd/chaosd/internal/targets"
+)
+
+// daemon is the running process's state.
+type daemon struct {
+	o   Options
+	log *zap.Logger
+
+	cfg      atomic.Pointer[config.Config]
+	cfgError atomic.Pointer[string] // last rejected reload, cleared by a good one
+	manual   atomic.Pointer[control.ManualPause]
+	leading  atomic.Bool
+
+	guard    *guardHolder
+	notifier *notifierHolder
+	self     *guard.PauseState
+	nudger   *guard.Nudger
+	source   *targets.ClusterSource
+	engine   *experiments.Engine
+	journal  *journal.Store
+	sched    *scheduler.Scheduler
+	runner   *runner.Runner
+	recorder events.EventRecorder
+	metrics  *daemonMetrics
+	recent   *recentRuns
+}
+
+// build wires every stage from the first config.
+func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) {
+	d := &daemon{o: o, log: o.Logger, self: guard.NewPauseState(o.Clock), nudger: guard.NewNudger(), recent: &recentRuns{}}
+	d.cfg.Store(cfg)
+	d.metrics = newDaemonMetrics(o.Registry)
+	d.metrics.configReloaded(true, o.Clock.Now())
+
+	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: o.Kube.EventsV1()})
+	broadcaster.StartRecordingToSink(ctx.Done())
+	d.recorder = broadcaster.NewRecorder(scheme.Scheme, "chaosd")
+
+	g, err := guard.New(cfg.Guard, guard.Options{HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry})
+	if err != nil {
+		return nil, fmt.Errorf("build guard: %w", err)
+	}
+	d.guard = newGuardHolder(g)
+	if d.notifier, err = newNotifierHolder(cfg, o); err != nil {
+		return nil, err
+	}
+	d.source = targets.NewClusterSource(targets.ClusterOptions{Kube: o.Kube, Metadata: o.Metadata, Istio: o.Istio})
+	d.engine, err = experiments.NewEngine(experiments.Options{
+		Kube: o.Kube, Istio: o.Istio, Namespace: o.Namespace, Identity: o.Identity,
+		Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry, Recorder: d.recorder,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build experiments engine: %w", err)
+	}
+	picker := targets.NewPicker(targets.Options{
+		Source: d.source, OwnNamespace: o.Namespace, OwnPodName: o.Identity, OwnNodeName: o.NodeName,
+		Held: heldBy{d.engine}, Clock: o.Clock, Logger: o.Logger,
+	})
+	journalDir := o.JournalDir
+	if journalDir == "" {
+		journalDir = cfg.Journal.Dir
+	}
+	if journalDir == "" {
+		journalDir = "chaosd-journal"
+	}
+	d.journal, err = journal.Open(journal.Options{Dir: journalDir, MaxRuns: cfg.Journal.MaxRuns, MaxBytes: cfg.Journal.MaxBytes, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	d.runner = runner.New(runner.Options{
+		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
+		Notifier: runObserver{d}, Pause: d.self, Metrics: runner.NewMetrics(o.Registry),
+		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
+	})
+	d.sched = scheduler.New(cfg, scheduler.Options{
+		Clock: o.Clock, Rand: scheduler.NewRand(cryptoSeed()), Runner: d.runner, Pause: d,
+		Logger: o.Logger, Metrics: scheduler.NewMetrics(o.Registry),
+	})
+	return d, nil
+}
+
+func (d *daemon) hash() string { return d.cfg.Load().Hash() }
+
+// heldBy tells the picker which targets already carry one of this
+// replica's faults; faults of other replicas are marked in the cluster.
+type heldBy struct{ engine *experiments.Engine }
+
+func (h heldBy) IsHeld(kind config.TargetKind, namespace, name string) bool {
+	for _, inj := range h.engine.Active() {
+		t := inj.Target
+		if t.Kind == kind && t.Namespace == namespace && (t.Name == name || t.Zone == name || t.URL == name) {
+			return true
+		}
+	}
+	return false
+}

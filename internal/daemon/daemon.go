@@ -1,0 +1,192 @@
+// Package daemon assembles `chaosd run`: it builds every stage of the
+// pipeline from one validated config, serves the HTTP port, follows config
+// reloads and pause switches, campaigns for leadership, and, while leading,
+// recovers orphaned faults and runs the scheduler. On shutdown it stops
+// scheduling, waits for runs to revert, reverts anything still active, and
+// only then releases the lease.
+//
+// It holds the process's mutable state (current config, pauses); the stages
+// it wires stay free of globals. It never injects anything itself.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.uber.org/zap"
+	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
+	"k8s.io/utils/clock"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/scheduler"
+)
+
+// Options configures the daemon; see `chaosd run --help` for each flag.
+type Options struct {
+	ConfigPath string
+	Kube       kubernetes.Interface
+	Metadata   metadata.Interface
+	// Istio may be nil when Istio's CRDs are not installed.
+	Istio istioclient.Interface
+	// Namespace is chaosd's own: its Lease, ConfigMap and node snapshots.
+	Namespace string
+	// Identity names this replica (the pod name); unique per replica.
+	Identity string
+	// NodeName is the node chaosd runs on; never a node target.
+	NodeName string
+	// ConfigMap is chaosd's ConfigMap (pause switch, status, Events); empty
+	// disables them.
+	ConfigMap   string
+	LeaderElect bool
+	LeaseName   string
+	Lease       LeaseTimings
+	// Listen is the HTTP address (status, API, /metrics, probes).
+	Listen     string
+	JournalDir string
+	// RecoverEvery is how often the leader looks for orphaned faults.
+	RecoverEvery time.Duration
+	// StatusEvery is how often the leader publishes its status.
+	StatusEvery time.Duration
+	Logger      *zap.Logger
+	Clock       clock.WithTicker
+	// Registry receives every chaosd_* metric; nil makes a new one.
+	Registry *prometheus.Registry
+	// HTTPClient is used for Prometheus, Alertmanager and notifications.
+	HTTPClient *http.Client
+}
+
+// LeaseTimings are leader election's durations (zero: 15s/10s/2s).
+type LeaseTimings struct {
+	Duration, RenewDeadline, RetryPeriod time.Duration
+}
+
+// Run runs the daemon until ctx ends or leadership is lost.
+func Run(ctx context.Context, o Options) error {
+	o = o.withDefaults()
+	cfg, err := config.LoadFile(o.ConfigPath)
+	if err != nil {
+		return fmt.Errorf("load config: %w", err)
+	}
+	d, err := build(ctx, o, cfg)
+	if err != nil {
+		return err
+	}
+	return d.run(ctx)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Logger == nil {
+		o.Logger = zap.NewNop()
+	}
+	if o.Clock == nil {
+		o.Clock = clock.RealClock{}
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.LeaseName == "" {
+		o.LeaseName = "chaosd"
+	}
+	if o.RecoverEvery == 0 {
+		o.RecoverEvery = time.Minute
+	}
+	if o.StatusEvery == 0 {
+		o.StatusEvery = 5 * time.Second
+	}
+	return o
+}
+
+// run serves, watches and leads until ctx ends.
+func (d *daemon) run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", d.o.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", d.o.Listen, err)
+	}
+	srv := &http.Server{Handler: d.handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			d.log.Error("http server stopped", zap.Error(err))
+		}
+	}()
+	d.log.Info("chaosd started", zap.String("listen", ln.Addr().String()), zap.String("namespace", d.o.Namespace),
+		zap.String("identity", d.o.Identity), zap.Bool("leaderElect", d.o.LeaderElect), zap.String("configHash", d.hash()))
+
+	d.source.Start(ctx)
+	go d.watchConfig(ctx)
+	go d.watchControls(ctx)
+
+	var runErr error
+	if d.o.LeaderElect {
+		runErr = scheduler.RunAsLeader(ctx, scheduler.LeaderOptions{
+			Kube: d.o.Kube, Namespace: d.o.Namespace, LeaseName: d.o.LeaseName, Identity: d.o.Identity,
+			LeaseDuration: d.o.Lease.Duration, RenewDeadline: d.o.Lease.RenewDeadline, RetryPeriod: d.o.Lease.RetryPeriod,
+			Logger: d.log,
+		}, d.lead)
+	} else {
+		d.lead(ctx)
+	}
+	d.shutdown(srv)
+	return runErr
+}
+
+// lead is what the leader does: recover orphaned faults first, then
+// schedule, recovering and publishing status periodically. It returns only
+// after every run has reverted.
+func (d *daemon) lead(ctx context.Context) {
+	d.leading.Store(true)
+	defer d.leading.Store(false)
+	if !d.source.WaitForCacheSync(ctx) {
+		return
+	}
+	d.recover(ctx)
+	go d.every(ctx, d.o.RecoverEvery, d.recover)
+	go d.every(ctx, d.o.StatusEvery, d.publishStatus)
+	d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts
+	d.revertAll("leadership ended")
+	d.publishStatus(context.WithoutCancel(ctx))
+}
+
+// every calls fn every interval until ctx ends.
+func (d *daemon) every(ctx context.Context, interval time.Duration, fn func(context.Context)) {
+	t := d.o.Clock.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			fn(ctx)
+		}
+	}
+}
+
+// shutdown reverts what is left, drains notifications and stops serving.
+func (d *daemon) shutdown(srv *http.Server) {
+	d.revertAll("shutdown")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.notifier.close(ctx); err != nil {
+		d.log.Warn("notifications not fully delivered", zap.Error(err))
+	}
+	_ = d.journal.Close()
+	_ = srv.Shutdown(ctx)
+	d.log.Info("chaosd stopped")
+}
+
+// configMapRef names chaosd's ConfigMap, or ok=false when there is none.
+func (d *daemon) configMapRef() (control.Ref, bool) {
+	return control.Ref{Namespace: d.o.Namespace, Name: d.o.ConfigMap}, d.o.ConfigMap != ""
+}

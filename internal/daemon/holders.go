@@ -1,0 +1,130 @@
+package daemon
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/notify"
+)
+
+// guardHolder lets a reload swap the guard under running code.
+type guardHolder struct{ g atomic.Pointer[guard.Guard] }
+
+func newGuardHolder(g *guard.Guard) *guardHolder {
+	h := &guardHolder{}
+	h.g.Store(g)
+	return h
+}
+
+func (h *guardHolder) Preflight(ctx context.Context) guard.Evaluation {
+	return h.g.Load().Preflight(ctx)
+}
+func (h *guardHolder) Poll(ctx context.Context) guard.Evaluation { return h.g.Load().Poll(ctx) }
+
+// notifierHolder lets a reload swap the notification receivers.
+type notifierHolder struct {
+	d atomic.Pointer[notify.Dispatcher]
+	o Options
+}
+
+func newNotifierHolder(cfg *config.Config, o Options) (*notifierHolder, error) {
+	h := &notifierHolder{o: o}
+	d, err := h.build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	h.d.Store(d)
+	return h, nil
+}
+
+func (h *notifierHolder) build(cfg *config.Config) (*notify.Dispatcher, error) {
+	receivers, err := notify.ReceiversFromConfig(cfg, notify.BuildOptions{HTTPClient: h.o.HTTPClient, Clock: h.o.Clock})
+	if err != nil {
+		return nil, fmt.Errorf("build notification receivers: %w", err)
+	}
+	d, err := notify.NewDispatcher(notify.DispatcherOptions{
+		Receivers: receivers, Logger: h.o.Logger, Registerer: h.o.Registry, Clock: h.o.Clock,
+		ExternalURL: notify.ExternalURL(cfg.Notifications),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("build notification dispatcher: %w", err)
+	}
+	return d, nil
+}
+
+// swap replaces the receivers; the old dispatcher drains in the background.
+func (h *notifierHolder) swap(cfg *config.Config) error {
+	d, err := h.build(cfg)
+	if err != nil {
+		return err
+	}
+	old := h.d.Swap(d)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = old.Close(ctx)
+	}()
+	return nil
+}
+
+func (h *notifierHolder) close(ctx context.Context) error { return h.d.Load().Close(ctx) }
+
+// runObserver sees every run: it forwards to the notifications, keeps the
+// recent runs for the status, and records one Event per run on chaosd's
+// ConfigMap so `kubectl get events` tells the story.
+type runObserver struct{ d *daemon }
+
+func (r runObserver) Dispatch(ev config.Event, rec journal.Record) {
+	r.d.notifier.d.Load().Dispatch(ev, rec)
+}
+
+func (r runObserver) DispatchFinished(rec journal.Record) {
+	r.d.notifier.d.Load().DispatchFinished(rec)
+	r.d.recent.add(rec)
+	eventType := "Normal"
+	if rec.Verdict == guard.Weakness || rec.Verdict == guard.Error {
+		eventType = "Warning"
+	}
+	r.d.eventOnConfigMap(eventType, "ChaosRun"+verdictWord(rec.Verdict), "Run",
+		fmt.Sprintf("run %s of %s on %v: %s: %s", rec.RunID, rec.Experiment, rec.Targets(), rec.Verdict, rec.Reason))
+	r.d.publishStatus(context.Background())
+}
+
+func verdictWord(v guard.Verdict) string {
+	switch v {
+	case guard.Passed:
+		return "Passed"
+	case guard.Weakness:
+		return "Weakness"
+	case guard.Skipped:
+		return "Skipped"
+	case guard.Aborted:
+		return "Aborted"
+	}
+	return "Error"
+}
+
+func cryptoSeed() uint64 {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+// swap builds a guard for a reloaded config.
+func (h *guardHolder) swap(cfg config.Guard, o Options) error {
+	g, err := guard.New(cfg, guard.Options{HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry})
+	if err != nil {
+		return fmt.Errorf("build guard: %w", err)
+	}
+	h.g.Store(g)
+	return nil
+}

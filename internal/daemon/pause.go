@@ -1,0 +1,165 @@
+package daemon
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/control"
+)
+
+// pauseReason is one active pause: kind is the bounded metric label
+// (config, manual, cooldown), text is what people read.
+type pauseReason struct{ kind, text string }
+
+// Paused combines the three pause switches for the scheduler: the config
+// file's paused, a manual pause set with `chaosd pause`, and the self-pause
+// after a weakness.
+func (d *daemon) Paused(now time.Time) (bool, string) {
+	reasons := d.pauseReasons(now)
+	if len(reasons) == 0 {
+		return false, ""
+	}
+	return true, reasons[0].text
+}
+
+func (d *daemon) pauseReasons(now time.Time) []pauseReason {
+	var reasons []pauseReason
+	if p := d.cfg.Load().Paused; p.IsPaused() {
+		reasons = append(reasons, pauseReason{"config", fmt.Sprintf("paused: %s in config", p)})
+	}
+	if mp := d.manual.Load(); mp != nil {
+		r := "paused with chaosd pause"
+		if mp.By != "" {
+			r += " by " + mp.By
+		}
+		if mp.Reason != "" {
+			r += ": " + mp.Reason
+		}
+		reasons = append(reasons, pauseReason{"manual", r})
+	}
+	if paused, why, until := d.self.Paused(now); paused {
+		if !until.IsZero() {
+			why += " (until " + until.UTC().Format(time.RFC3339) + ")"
+		} else {
+			why += " (until chaosd resume)"
+		}
+		reasons = append(reasons, pauseReason{"cooldown", why})
+	}
+	return reasons
+}
+
+// watchControls follows chaosd's ConfigMap for `chaosd pause` and
+// `chaosd resume`.
+func (d *daemon) watchControls(ctx context.Context) {
+	ref, ok := d.configMapRef()
+	if !ok {
+		return
+	}
+	factory := informers.NewSharedInformerFactoryWithOptions(d.o.Kube, 0, informers.WithNamespace(ref.Namespace),
+		informers.WithTweakListOptions(func(lo *metav1.ListOptions) {
+			lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", ref.Name).String()
+		}))
+	inf := factory.Core().V1().ConfigMaps().Informer()
+	var (
+		seen       bool // the first sight only learns the last resume
+		lastResume time.Time
+	)
+	onChange := func(obj any) {
+		cm, ok := obj.(*corev1.ConfigMap)
+		if !ok {
+			return
+		}
+		if at := control.ResumedAt(cm); at.After(lastResume) {
+			if seen {
+				d.self.Resume()
+				d.log.Info("resumed with chaosd resume", zap.Time("at", at))
+			}
+			lastResume = at
+		}
+		seen = true
+		p, set, err := control.PauseFrom(cm)
+		if err != nil {
+			d.log.Warn("unreadable pause annotation, treating as paused", zap.Error(err))
+		}
+		prev := d.manual.Load()
+		if !set {
+			d.manual.Store(nil)
+			return
+		}
+		d.manual.Store(&p)
+		if prev == nil || prev.Mode != p.Mode || !prev.At.Equal(p.At) {
+			d.log.Info("paused with chaosd pause", zap.String("mode", string(p.Mode)), zap.String("reason", p.Reason), zap.String("by", p.By))
+			if p.Mode == config.PauseRevert {
+				d.emergencyStop(ctx, "chaosd pause --revert")
+			}
+		}
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    onChange,
+		UpdateFunc: func(_, obj any) { onChange(obj) },
+		DeleteFunc: func(any) { d.manual.Store(nil) },
+	})
+	factory.Start(ctx.Done())
+	<-ctx.Done()
+	factory.Shutdown()
+}
+
+// emergencyStop cancels every run and reverts every active fault at once.
+func (d *daemon) emergencyStop(ctx context.Context, why string) {
+	d.log.Warn("emergency stop: reverting every active fault", zap.String("reason", why))
+	d.sched.CancelAll()
+	d.revertAll(why)
+	d.eventOnConfigMap("Warning", "EmergencyStop", "Revert", "every active fault reverted: "+why)
+	d.publishStatus(ctx)
+}
+
+// revertAll reverts whatever this replica still holds, on a context of its
+// own so it runs even during shutdown.
+func (d *daemon) revertAll(why string) {
+	if len(d.engine.Active()) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := d.engine.RevertAll(ctx); err != nil {
+		d.log.Error("revert all failed", zap.String("reason", why), zap.Error(err))
+		return
+	}
+	d.log.Info("reverted all active faults", zap.String("reason", why))
+}
+
+// eventOnConfigMap records an Event on chaosd's ConfigMap, if there is one.
+func (d *daemon) eventOnConfigMap(eventType, reason, action, note string) {
+	ref, ok := d.configMapRef()
+	if !ok {
+		return
+	}
+	if len(note) > 1000 {
+		note = note[:997] + "..."
+	}
+	obj := &corev1.ObjectReference{Kind: "ConfigMap", APIVersion: "v1", Namespace: ref.Namespace, Name: ref.Name}
+	d.recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+}
+
+// readControls reads the manual pause once, for a one-shot run.
+func (d *daemon) readControls(ctx context.Context) {
+	ref, ok := d.configMapRef()
+	if !ok {
+		return
+	}
+	_, mp, err := control.ReadStatus(ctx, d.o.Kube, ref)
+	if err != nil {
+		d.log.Warn("cannot read chaosd's ConfigMap for a manual pause", zap.Error(err))
+		return
+	}
+	d.manual.Store(mp)
+}

@@ -1,0 +1,112 @@
+package daemon
+
+import (
+	"context"
+	"net/http"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/server"
+)
+
+// status is what the status page, /api/v1/status and `chaosd status` show.
+func (d *daemon) status() control.Status {
+	now := d.o.Clock.Now()
+	st := control.Status{UpdatedAt: now, Leader: d.o.Identity, ConfigHash: d.hash(), State: "running", Recent: d.recent.list()}
+	if !d.leading.Load() {
+		st.State, st.Leader = "standby", ""
+	}
+	if msg := d.cfgError.Load(); msg != nil {
+		st.ConfigError = *msg
+	}
+	reasons := d.pauseReasons(now)
+	for _, r := range reasons {
+		st.PauseReasons = append(st.PauseReasons, r.text)
+	}
+	if len(reasons) > 0 && st.State == "running" {
+		st.State = "paused"
+	}
+	d.metrics.setPaused(reasons)
+	for _, act := range d.sched.Pending() {
+		st.Next = append(st.Next, control.NextActivation{Experiment: act.Experiment, At: act.At, Scheduled: act.Scheduled})
+	}
+	for _, inj := range d.engine.Active() {
+		st.Active = append(st.Active, control.ActiveFault{RunID: inj.Run.ID, Experiment: inj.Run.Experiment,
+			Action: string(inj.Action), Target: inj.Target.String(), Since: inj.InjectedAt})
+	}
+	return st
+}
+
+// publishStatus writes the status on chaosd's ConfigMap, for
+// `chaosd status` from a laptop. Only the leader publishes.
+func (d *daemon) publishStatus(ctx context.Context) {
+	ref, ok := d.configMapRef()
+	if !ok || !d.leading.Load() {
+		return
+	}
+	if err := control.PublishStatus(ctx, d.o.Kube, ref, d.status()); err != nil {
+		d.log.Warn("publish status failed", zap.Error(err))
+	}
+}
+
+// recover reverts faults recorded in the cluster that no live run owns:
+// left by a crashed or replaced leader, or expired.
+func (d *daemon) recover(ctx context.Context) {
+	owned := map[string]bool{}
+	for _, inj := range d.engine.Active() {
+		owned[inj.Run.ID] = true
+	}
+	start := d.o.Clock.Now()
+	report, err := d.engine.Recover(ctx, func(runID string) bool { return owned[runID] })
+	if err != nil {
+		d.log.Error("recovery of orphaned faults failed", zap.Error(err))
+		return
+	}
+	if len(report.Reverted) > 0 || len(report.Failed) > 0 {
+		d.log.Info("recovered orphaned faults", zap.Int("found", report.Found), zap.Int("reverted", len(report.Reverted)),
+			zap.Int("failed", len(report.Failed)), zap.Duration("took", d.o.Clock.Since(start)))
+		d.eventOnConfigMap("Normal", "ChaosRecovered", "Recover", "reverted orphaned faults left by an earlier chaosd")
+	}
+}
+
+func (d *daemon) handler() http.Handler {
+	return server.New(server.Options{
+		Status: d.status,
+		Ready: func() error {
+			if !d.source.HasSynced() {
+				return errNotSynced
+			}
+			return nil
+		},
+		Runs:         d.journal,
+		Gatherer:     d.o.Registry,
+		AlertWebhook: guardWebhook(d),
+		Clock:        d.o.Clock,
+		Logger:       d.log,
+	})
+}
+
+// recentRuns keeps the last finished runs for the status.
+type recentRuns struct {
+	mu   sync.Mutex
+	runs []control.RunSummary
+}
+
+func (r *recentRuns) add(rec journal.Record) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.runs = append([]control.RunSummary{{RunID: rec.RunID, Experiment: rec.Experiment, Verdict: string(rec.Verdict),
+		Reason: rec.Reason, FinishedAt: rec.FinishedAt}}, r.runs...)
+	if len(r.runs) > control.MaxListed {
+		r.runs = r.runs[:control.MaxListed]
+	}
+}
+
+func (r *recentRuns) list() []control.RunSummary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]control.RunSummary(nil), r.runs...)
+}
