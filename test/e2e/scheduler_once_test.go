@@ -1,0 +1,124 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/chaosd/chaosd/test/cluster"
+)
+
+// demoUnhealthyRules fires DemoUnhealthy as soon as the demo exporter says
+// demo_healthy 0. Tests that need a guard use it with the demo exporter.
+const demoUnhealthyRules = `groups:
+- name: e2e
+  rules:
+  - alert: DemoUnhealthy
+    expr: demo_healthy == 0
+    for: 0s
+    labels: {severity: critical}
+    annotations: {summary: the demo service reports unhealthy}
+`
+
+// onceConfig has one experiment per outcome `chaosd once` must report.
+const onceConfig = `guard:
+  alertmanager: {url: ALERTMANAGER_URL, block: ['severity="critical"']}
+  prometheus:
+    url: PROMETHEUS_URL
+    checks: [{name: demo healthy, expr: demo_healthy, min: 1}]
+  pollInterval: 500ms
+experiments:
+  - name: abort
+    schedule: "@every 1h"
+    target: {kind: virtualservice, namespaces: [go-demo-8], selector: "", mode: one}
+    action: {type: http-abort, status: 500, percent: 50}
+    duration: 4s
+    observe: 1s
+  - name: abort-missing-route
+    schedule: "@every 1h"
+    target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
+    action: {type: http-abort, status: 500, percent: 50, route: {host: no-such-host}}
+    duration: 2s
+    observe: 0s
+`
+
+// TestSchedulerOnceExitCodes proves `chaosd once` turns verdicts into the
+// exit codes CD pipelines branch on: 0 passed, 1 weakness, 2 error, 3 skipped.
+func TestSchedulerOnceExitCodes(t *testing.T) {
+	opts := cluster.FullOptions()
+	opts.Prometheus.Rules = demoUnhealthyRules
+	c := cluster.Start(t, opts)
+	ensureChaosdNamespace(t, c)
+	waitForScrape(t, c)
+	cfg := newConfigDir(t, withMonitoring(c, onceConfig))
+	once := func(t *testing.T, experiment string) (int, string) {
+		return runChaosdCommand(t, c, 3*time.Minute, "once", experiment, "--config", cfg.Path,
+			"--namespace", chaosdNamespace, "--journal-dir", t.TempDir(), "--log-format", "json")
+	}
+
+	t.Run("passed exits 0", func(t *testing.T) {
+		code, out := once(t, "abort")
+		if code != 0 || !strings.Contains(out, "PASSED") {
+			t.Fatalf("exit %d, want 0 and PASSED:\n%s", code, out)
+		}
+	})
+	t.Run("weakness exits 1", func(t *testing.T) {
+		// Turn the demo unhealthy once chaosd's fault is in the VirtualService.
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			for ctx.Err() == nil {
+				vs, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").Get(ctx, "go-demo-8", metav1.GetOptions{})
+				if err == nil && vs.Labels["chaosd.io/injected"] == "true" {
+					c.Exporter.SetHealthy(false)
+					return
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+		defer c.Exporter.SetHealthy(true)
+		code, out := once(t, "abort")
+		if code != 1 || !strings.Contains(out, "WEAKNESS") {
+			t.Fatalf("exit %d, want 1 and WEAKNESS:\n%s", code, out)
+		}
+	})
+	t.Run("skipped while an alert blocks exits 3", func(t *testing.T) {
+		c.Exporter.SetHealthy(false)
+		defer c.Exporter.SetHealthy(true)
+		eventually(t, 30*time.Second, "DemoUnhealthy active in Alertmanager", func() bool { return alertActive(t, c, "DemoUnhealthy") })
+		code, out := once(t, "abort")
+		if code != 3 || !strings.Contains(out, "SKIPPED") {
+			t.Fatalf("exit %d, want 3 and SKIPPED:\n%s", code, out)
+		}
+	})
+	t.Run("error exits 2", func(t *testing.T) {
+		c.Exporter.SetHealthy(true)
+		eventually(t, 30*time.Second, "DemoUnhealthy resolved", func() bool { return !alertActive(t, c, "DemoUnhealthy") })
+		code, out := once(t, "abort-missing-route")
+		if code != 2 || !strings.Contains(out, "ERROR") {
+			t.Fatalf("exit %d, want 2 and ERROR:\n%s", code, out)
+		}
+		if code, out := once(t, "no-such-experiment"); code != 2 || !strings.Contains(out, "no experiment named") {
+			t.Fatalf("unknown experiment: exit %d, want 2:\n%s", code, out)
+		}
+	})
+	t.Run("no fault left behind", func(t *testing.T) {
+		vs, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").Get(context.Background(), "go-demo-8", metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := vs.Annotations["chaosd.io/injection"]; ok || vs.Labels["chaosd.io/injected"] != "" {
+			t.Fatalf("VirtualService still carries chaosd's fault: %v %v", vs.Labels, vs.Annotations)
+		}
+		for _, r := range vs.Spec.Http {
+			if r.Fault != nil {
+				t.Fatalf("route %q still has a fault: %v", r.Name, r.Fault)
+			}
+		}
+	})
+}
