@@ -41,6 +41,7 @@ halts, rolls back and pauses itself.`,
 		newStatusCommand(),
 		newPauseCommand(),
 		newResumeCommand(),
+		newImportCommand(),
 	)
 	return root
 }

@@ -1,0 +1,153 @@
+package importer
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestChaoskubeGolden(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		warnings []string
+		notes    []string
+	}{
+		{name: "defaults", args: nil, notes: []string{"N003", "N004", "N007"}},
+		{
+			// The example Deployment in chaoskube's README.
+			name: "readme",
+			args: []string{
+				"--interval=10m", "--labels=environment=test", "--annotations=chaos.alpha.kubernetes.io/enabled=true",
+				"--namespaces=!kube-system", "--excluded-weekdays=Sat,Sun", "--excluded-times-of-day=22:00-08:00,11:00-13:00",
+				"--excluded-days-of-year=Apr1,Dec24", "--timezone=Europe/Berlin", "--minimum-age=1h",
+			},
+			warnings: []string{"W012", "W017", "W018"},
+			notes:    []string{"N003", "N004"},
+		},
+		{
+			name: "live with namespaces, kinds and a bigger kill",
+			args: []string{
+				"--no-dry-run", "--interval", "5m", "--namespaces", "default,testing,!production", "--namespace-labels=!integration",
+				"--kinds=!DaemonSet,!StatefulSet", "--max-kill=3", "--grace-period=30s", "--excluded-times-of-day=18:00-08:00",
+				"--log-format=json", "--metrics-address=:8080",
+			},
+			notes: []string{"N003", "N006"},
+		},
+		{
+			name:     "pod name filters disable the experiment",
+			args:     []string{"--included-pod-names=foo|bar", "--excluded-pod-names=prod", "--namespaces=kube-system", "--kinds=ReplicaSet,Job"},
+			warnings: []string{"W005"},
+			notes:    []string{"N003", "N004", "N007"},
+		},
+		{
+			name:     "flags without an equivalent",
+			args:     []string{"--dynamic-interval", "--max-runtime=1h", "--slack-webhook=https://hooks.slack.com/x", "--bogus=1", "--interval=1500ms", "--timezone=Local"},
+			warnings: []string{"W009", "W016"},
+			notes:    []string{"N003", "N004", "N007"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := testOptions(nil).Chaoskube(tt.args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustParse(t, res)
+			if got := codes(res.Warnings); !slices.Equal(got, tt.warnings) {
+				t.Errorf("warnings %v, want %v:\n%v", got, tt.warnings, res.Warnings)
+			}
+			if got := codes(res.Notes); !slices.Equal(got, tt.notes) {
+				t.Errorf("notes %v, want %v:\n%v", got, tt.notes, res.Notes)
+			}
+			golden(t, filepath.Join("chaoskube", dnsLabel(tt.name)+".golden"), res.Config)
+		})
+	}
+}
+
+func TestChaoskubeMapping(t *testing.T) {
+	res, err := testOptions(nil).Chaoskube([]string{
+		"--no-dry-run", "--interval=2m", "--labels=app=demo", "--namespaces=a,b,!c", "--kinds=ReplicaSet",
+		"--excluded-weekdays=sat,SUN", "--excluded-times-of-day=17:00-09:00", "--minimum-age=30m", "--max-kill=2",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := mustParse(t, res)
+	e := cfg.Experiments[0]
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"dry run off", cfg.DryRun, false},
+		{"schedule", e.Schedule, "@every 2m"},
+		{"selector", e.Target.Selector, "app=demo"},
+		{"namespaces", strings.Join(e.Target.Namespaces, ","), "a,b"},
+		{"excluded namespace", strings.Join(cfg.Policies["default"].ExcludeNamespaces, ","), "c"},
+		{"owner kinds", strings.Join(e.Target.OwnerKinds, ","), "Deployment,ReplicaSet"},
+		{"weekdays", len(cfg.Windows.Weekdays), 5},
+		{"hours", cfg.Windows.Hours.String(), "09:00-17:00"},
+		{"minimum age", cfg.Policies["default"].MinPodAge.String(), "30m0s"},
+		{"mode", e.Target.Mode.String(), "count:2"},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if c.got != c.want {
+				t.Errorf("got %v, want %v", c.got, c.want)
+			}
+		})
+	}
+}
+
+func TestChaoskubeErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "positional argument", args: []string{"kill"}, want: "not a flag"},
+		{name: "missing value", args: []string{"--labels"}, want: "needs a value"},
+		{name: "invalid selector", args: []string{"--labels=a=("}, want: "label selector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := testOptions(nil).Chaoskube(tt.args)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %v, want one mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestAllowedHours(t *testing.T) {
+	tests := []struct {
+		name     string
+		periods  []string
+		want     string
+		narrowed bool
+	}{
+		{name: "nothing excluded", want: ""},
+		{name: "night excluded", periods: []string{"22:00-08:00"}, want: "08:00-22:00"},
+		{name: "day excluded wraps", periods: []string{"08:00-20:00"}, want: "20:00-08:00"},
+		{name: "two gaps keep the longest", periods: []string{"22:00-08:00", "11:00-13:00"}, want: "13:00-22:00", narrowed: true},
+		{name: "morning excluded ends at midnight", periods: []string{"00:00-09:00"}, want: "09:00-24:00"},
+		{name: "everything excluded", periods: []string{"00:00-12:00", "12:00-00:00"}, want: "-"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, narrowed, err := allowedHours(tt.periods)
+			if err != nil || got != tt.want || narrowed != tt.narrowed {
+				t.Errorf("allowedHours(%v) = %q, %v, %v; want %q, %v", tt.periods, got, narrowed, err, tt.want, tt.narrowed)
+			}
+		})
+	}
+}
+
+func TestYearlyDates(t *testing.T) {
+	got, bad := yearlyDates([]string{"Apr1", "Feb29", "Dec 24", "Smarch3"}, 2027)
+	want := []string{"2027-04-01", "2027-12-24", "2028-02-29", "2028-04-01", "2028-12-24", "2029-04-01", "2029-12-24"}
+	if !slices.Equal(got, want) || !slices.Equal(bad, []string{"Smarch3"}) {
+		t.Errorf("got %v bad %v, want %v", got, bad, want)
+	}
+}
