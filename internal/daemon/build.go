@@ -91,7 +91,7 @@ func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) 
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{
-		Clock: o.Clock, Rand: scheduler.NewRand(cryptoSeed()), Runner: d.runner, Pause: d,
+		Clock: o.Clock, Rand: scheduler.NewRand(scheduler.RandomSeed()), Runner: d.runner, Pause: d,
 		Logger: o.Logger, Metrics: scheduler.NewMetrics(o.Registry),
 	})
 	return d, nil

@@ -2,8 +2,6 @@ package daemon
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -109,14 +107,6 @@ func verdictWord(v guard.Verdict) string {
 		return "Aborted"
 	}
 	return "Error"
-}
-
-func cryptoSeed() uint64 {
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return uint64(time.Now().UnixNano())
-	}
-	return binary.LittleEndian.Uint64(b[:])
 }
 
 // swap builds a guard for a reloaded config.

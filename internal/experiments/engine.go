@@ -154,7 +154,7 @@ func NewEngine(o Options) (*Engine, error) {
 	}
 	m, err := newMetrics(o.Registerer)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("register experiment metrics: %w", err)
 	}
 	nodes := &nodeWriter{kube: o.Kube, backoff: o.ConflictBackoff}
 	acts := map[config.ActionType]Actuator{

@@ -1,8 +1,7 @@
 package experiments
 
 import (
-	"errors"
-	"fmt"
+	"github.com/chaosd/chaosd/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -42,30 +41,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var err error
-	if m.injections, err = register(reg, m.injections); err != nil {
+	if m.injections, err = promreg.Register(reg, m.injections); err != nil {
 		return nil, err
 	}
-	if m.reverts, err = register(reg, m.reverts); err != nil {
+	if m.reverts, err = promreg.Register(reg, m.reverts); err != nil {
 		return nil, err
 	}
-	if m.active, err = register(reg, m.active); err != nil {
+	if m.active, err = promreg.Register(reg, m.active); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register adopts an identical collector that is already registered, so an
-// Engine rebuilt in the same process keeps reporting into the same series.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register experiment metrics: %w", err)
 }

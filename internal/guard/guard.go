@@ -82,7 +82,7 @@ func New(cfg config.Guard, opts Options) (*Guard, error) {
 		g.prom = &prometheusSource{api: api, checks: p.Checks, filter: filter, timeout: cfg.Timeout}
 	}
 	if g.metrics, err = newMetrics(opts.Registerer); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("register guard metrics: %w", err)
 	}
 	if g.am == nil && g.prom == nil {
 		g.log.Warn("guard has neither alertmanager nor prometheus configured; every run will look healthy")

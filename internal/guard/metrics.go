@@ -1,8 +1,7 @@
 package guard
 
 import (
-	"errors"
-	"fmt"
+	"github.com/chaosd/chaosd/internal/promreg"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -51,35 +50,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var err error
-	if m.state, err = register(reg, m.state); err != nil {
+	if m.state, err = promreg.Register(reg, m.state); err != nil {
 		return nil, err
 	}
-	if m.duration, err = register(reg, m.duration); err != nil {
+	if m.duration, err = promreg.Register(reg, m.duration); err != nil {
 		return nil, err
 	}
-	if m.errors, err = register(reg, m.errors); err != nil {
+	if m.errors, err = promreg.Register(reg, m.errors); err != nil {
 		return nil, err
 	}
-	if m.evaluations, err = register(reg, m.evaluations); err != nil {
+	if m.evaluations, err = promreg.Register(reg, m.evaluations); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register adopts an identical collector that is already registered, so a
-// Guard rebuilt after a config reload keeps reporting into the same series.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	var are prometheus.AlreadyRegisteredError
-	if errors.As(err, &are) {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	return c, fmt.Errorf("register guard metrics: %w", err)
 }
 
 func (m *metrics) observe(e Evaluation) {

@@ -17,8 +17,6 @@ package runner
 
 import (
 	"context"
-	crand "crypto/rand"
-	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -103,7 +101,7 @@ func New(o Options) *Runner {
 		o.Logger = zap.NewNop()
 	}
 	if o.Seeds == nil {
-		o.Seeds = cryptoSeed
+		o.Seeds = scheduler.RandomSeed
 	}
 	if o.ConfigHash == nil {
 		o.ConfigHash = func() string { return "" }
@@ -183,12 +181,4 @@ func (r *Runner) finish(rn *run) {
 
 func runID(at time.Time, experiment string, seed uint64) string {
 	return fmt.Sprintf("%s-%s-%04x", at.UTC().Format("20060102t150405z"), experiment, seed&0xffff)
-}
-
-func cryptoSeed() uint64 {
-	var b [8]byte
-	if _, err := crand.Read(b[:]); err != nil {
-		return uint64(time.Now().UnixNano())
-	}
-	return binary.LittleEndian.Uint64(b[:])
 }

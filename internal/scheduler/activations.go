@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	crand "crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -60,4 +62,14 @@ func NextActivation(cfg *config.Config, exp config.Experiment, after time.Time, 
 // be able to replay a run's choices.
 func NewRand(seed uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(seed, seed))
+}
+
+// RandomSeed returns a seed from crypto/rand, so a daemon's choices are
+// unpredictable yet replayable from the seed it logs.
+func RandomSeed() uint64 {
+	var b [8]byte
+	if _, err := crand.Read(b[:]); err != nil {
+		return uint64(time.Now().UnixNano())
+	}
+	return binary.LittleEndian.Uint64(b[:])
 }
