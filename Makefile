@@ -37,7 +37,7 @@ e2e: deps build
 	CHAOSD_BIN=$(CURDIR)/bin/chaosd $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
 
 # The README's test command: everything CI runs.
-test: lint unit validate-configs build-static e2e
+test: deps lint unit validate-configs build-static e2e
 
 # The README's playground command: a local control plane with kwok nodes, the
 # demo workload, Prometheus and Alertmanager, and chaosd running config/demo.yaml.
