@@ -26,7 +26,37 @@ const (
 	// AnnotationResumedAt records the last `chaosd resume`, which also ends
 	// a self-pause (a cooldown, or one waiting for a manual resume).
 	AnnotationResumedAt = "chaosd.io/resumed-at"
+	// AnnotationCooldown keeps the self-pause after a weakness across
+	// restarts and leader changes.
+	AnnotationCooldown = "chaosd.io/cooldown"
 )
+
+// Cooldown is the self-pause after a weakness: until a time, or (Manual)
+// until chaosd resume.
+type Cooldown struct {
+	Reason string    `json:"reason"`
+	Until  time.Time `json:"until,omitzero"`
+	Manual bool      `json:"manual,omitempty"`
+}
+
+// SetCooldown records the self-pause after a weakness.
+func SetCooldown(ctx context.Context, kube kubernetes.Interface, ref Ref, c Cooldown) error {
+	val, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode cooldown: %w", err)
+	}
+	return patchAnnotation(ctx, kube, ref, AnnotationCooldown, string(val))
+}
+
+// CooldownFrom reads a recorded cooldown; ok is false when none is set or
+// it is unreadable (a cooldown is a courtesy pause, not a safety switch).
+func CooldownFrom(cm *corev1.ConfigMap) (c Cooldown, ok bool) {
+	raw := cm.Annotations[AnnotationCooldown]
+	if raw == "" || json.Unmarshal([]byte(raw), &c) != nil {
+		return Cooldown{}, false
+	}
+	return c, true
+}
 
 // ManualPause is a pause set through the API rather than the config file.
 type ManualPause struct {
@@ -62,7 +92,9 @@ func SetPause(ctx context.Context, kube kubernetes.Interface, ref Ref, p ManualP
 // self-pause after a weakness. A pause set in the config file itself
 // (paused: true) stays in force until the file changes.
 func Resume(ctx context.Context, kube kubernetes.Interface, ref Ref, at time.Time) error {
-	return patchAnnotations(ctx, kube, ref, map[string]any{AnnotationPause: nil, AnnotationResumedAt: at.UTC().Format(time.RFC3339Nano)})
+	return patchAnnotations(ctx, kube, ref, map[string]any{
+		AnnotationPause: nil, AnnotationCooldown: nil, AnnotationResumedAt: at.UTC().Format(time.RFC3339Nano),
+	})
 }
 
 // ResumedAt returns the time of the last resume recorded on cm, if any.

@@ -99,3 +99,24 @@ func TestPublishStatusBoundsLists(t *testing.T) {
 		t.Fatalf("status = %+v, want running by pod-a with %d recent runs", got, MaxListed)
 	}
 }
+
+func TestCooldownSurvivesAndResumeClearsIt(t *testing.T) {
+	ctx := context.Background()
+	ref := Ref{Namespace: "chaosd", Name: "cfg"}
+	kube := fake.NewClientset(&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ref.Namespace, Name: ref.Name}})
+	until := time.Date(2026, 11, 25, 13, 0, 0, 0, time.UTC)
+	if err := SetCooldown(ctx, kube, ref, Cooldown{Reason: "weakness", Until: until}); err != nil {
+		t.Fatal(err)
+	}
+	cm, _ := kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if c, ok := CooldownFrom(cm); !ok || !c.Until.Equal(until) || c.Reason != "weakness" {
+		t.Fatalf("CooldownFrom = %+v, %v; want the recorded cooldown", c, ok)
+	}
+	if err := Resume(ctx, kube, ref, until); err != nil {
+		t.Fatal(err)
+	}
+	cm, _ = kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if _, ok := CooldownFrom(cm); ok {
+		t.Fatal("resume must clear the cooldown")
+	}
+}

@@ -152,6 +152,7 @@ func (d *daemon) lead(ctx context.Context) {
 		return
 	}
 	d.recover(ctx)
+	d.restoreCooldown(ctx)
 	go d.every(ctx, d.o.RecoverEvery, d.recover)
 	go d.every(ctx, d.o.StatusEvery, d.publishStatus)
 	d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts

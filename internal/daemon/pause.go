@@ -163,3 +163,40 @@ func (d *daemon) readControls(ctx context.Context) {
 	}
 	d.manual.Store(mp)
 }
+
+// recordCooldown keeps the self-pause after a weakness on the ConfigMap, so
+// a restarted or newly elected leader honours it too.
+func (d *daemon) recordCooldown() {
+	ref, ok := d.configMapRef()
+	if !ok || !d.leading.Load() {
+		return
+	}
+	paused, why, until := d.self.Paused(d.o.Clock.Now())
+	if !paused {
+		return
+	}
+	c := control.Cooldown{Reason: why, Until: until, Manual: until.IsZero()}
+	if err := control.SetCooldown(context.Background(), d.o.Kube, ref, c); err != nil {
+		d.log.Warn("record cooldown failed", zap.Error(err))
+	}
+}
+
+// restoreCooldown re-applies a cooldown recorded by an earlier leader.
+func (d *daemon) restoreCooldown(ctx context.Context) {
+	ref, ok := d.configMapRef()
+	if !ok {
+		return
+	}
+	cm, err := d.o.Kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	if err != nil {
+		return
+	}
+	c, ok := control.CooldownFrom(cm)
+	switch {
+	case !ok:
+	case c.Manual:
+		d.self.PauseManual(c.Reason)
+	case c.Until.After(d.o.Clock.Now()):
+		d.self.PauseFor(c.Reason, c.Until.Sub(d.o.Clock.Now()))
+	}
+}
