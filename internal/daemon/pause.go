@@ -138,9 +138,10 @@ func (d *daemon) revertAll(why string) {
 }
 
 // eventOnConfigMap records an Event on chaosd's ConfigMap, if there is one.
+// A standby stays quiet: with two replicas every Event would appear twice.
 func (d *daemon) eventOnConfigMap(eventType, reason, action, note string) {
 	ref, ok := d.configMapRef()
-	if !ok {
+	if !ok || (d.o.LeaderElect && !d.leading.Load()) {
 		return
 	}
 	if len(note) > 1000 {

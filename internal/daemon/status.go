@@ -9,6 +9,7 @@ import (
 
 	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/scheduler"
 	"github.com/chaosd/chaosd/internal/server"
 )
 
@@ -30,7 +31,7 @@ func (d *daemon) status() control.Status {
 		st.State = "paused"
 	}
 	d.metrics.setPaused(reasons)
-	for _, act := range d.sched.Pending() {
+	for _, act := range d.pendingIfLeading() {
 		st.Next = append(st.Next, control.NextActivation{Experiment: act.Experiment, At: act.At, Scheduled: act.Scheduled})
 	}
 	for _, inj := range d.engine.Active() {
@@ -109,4 +110,13 @@ func (r *recentRuns) list() []control.RunSummary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]control.RunSummary(nil), r.runs...)
+}
+
+// pendingIfLeading lists the activations this replica will fire; a standby
+// fires none.
+func (d *daemon) pendingIfLeading() []scheduler.Activation {
+	if d.o.LeaderElect && !d.leading.Load() {
+		return nil
+	}
+	return d.sched.Pending()
 }
