@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	networkingv1 "istio.io/api/networking/v1"
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -162,6 +163,24 @@ func TestHTTPFaultRevertKeepsConcurrentEdits(t *testing.T) {
 			check: func(t *testing.T, vs *istiov1.VirtualService) {
 				if len(vs.Spec.Http) != 4 {
 					t.Fatalf("routes = %d, want 4", len(vs.Spec.Http))
+				}
+				for i, r := range vs.Spec.Http {
+					if r.Fault != nil {
+						t.Errorf("route %d still has a fault: %v", i, r.Fault)
+					}
+				}
+			},
+		},
+		{
+			name: "unnamed route inserted in front and the faulted one edited",
+			vs:   virtualService("shop", "cart", route("", "cart", "")),
+			edit: func(vs *istiov1.VirtualService) {
+				vs.Spec.Http[0].Timeout = durationpb.New(7 * time.Second)
+				vs.Spec.Http = append([]*networkingv1.HTTPRoute{route("", "canary", "")}, vs.Spec.Http...)
+			},
+			check: func(t *testing.T, vs *istiov1.VirtualService) {
+				if len(vs.Spec.Http) != 2 || vs.Spec.Http[1].Timeout.AsDuration() != 7*time.Second {
+					t.Fatalf("edit lost: %v", vs.Spec.Http)
 				}
 				for i, r := range vs.Spec.Http {
 					if r.Fault != nil {

@@ -79,7 +79,8 @@ func restoreRoutes(routes []*networkingv1.HTTPRoute, recorded []routeFault, out 
 
 // findRoute locates a recorded route: by name when it had one (names are
 // unique within a VirtualService), else by index and fingerprint, so routes
-// inserted or removed by someone else don't mislead it.
+// inserted or removed by someone else don't mislead it, else as the one
+// unnamed route still carrying exactly the injected fault.
 func findRoute(routes []*networkingv1.HTTPRoute, rf routeFault, claimed map[int]bool) int {
 	if rf.Name != "" {
 		for i, r := range routes {
@@ -103,7 +104,18 @@ func findRoute(routes []*networkingv1.HTTPRoute, rf routeFault, claimed map[int]
 	if ours(rf.Index) { // edited in place by someone, still carrying our fault
 		return rf.Index
 	}
-	return -1
+	// Moved by an inserted or removed route and edited too: still ours if
+	// it is the only unnamed route carrying exactly chaosd's fault.
+	found := -1
+	for i := range routes {
+		if ours(i) {
+			if found >= 0 {
+				return -1
+			}
+			found = i
+		}
+	}
+	return found
 }
 
 // faultFor returns existing with chaosd's abort and/or delay set.
