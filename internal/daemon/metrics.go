@@ -17,10 +17,11 @@ type daemonMetrics struct {
 	reloadSuccess prometheus.Gauge
 	reloadTime    prometheus.Gauge
 	reloads       *prometheus.CounterVec
-	paused        *prometheus.GaugeVec
 }
 
-func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
+// newDaemonMetrics registers the daemon's metrics; paused is asked at every
+// scrape, so chaosd_paused is never stale.
+func newDaemonMetrics(reg prometheus.Registerer, paused func() []pauseReason) *daemonMetrics {
 	info := version.Get()
 	build := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name:        "chaosd_build_info",
@@ -41,14 +42,11 @@ func newDaemonMetrics(reg prometheus.Registerer) *daemonMetrics {
 			Name: "chaosd_config_reloads_total",
 			Help: "Config loads by result (success, rejected).",
 		}, []string{"result"}),
-		paused: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "chaosd_paused",
-			Help: "1 while chaosd is paused, by reason: config, manual or cooldown.",
-		}, []string{"reason"}),
 	}
-	reg.MustRegister(build, m.reloadSuccess, m.reloadTime, m.reloads, m.paused)
-	for _, r := range []string{"config", "manual", "cooldown"} {
-		m.paused.WithLabelValues(r).Set(0)
+	reg.MustRegister(build, m.reloadSuccess, m.reloadTime, m.reloads, pausedCollector(paused))
+	// At 0 from the start, so increase() counts the first rejected reload.
+	for _, r := range []string{"success", "rejected"} {
+		m.reloads.WithLabelValues(r)
 	}
 	return m
 }
@@ -64,14 +62,22 @@ func (m *daemonMetrics) configReloaded(ok bool, at time.Time) {
 	m.reloads.WithLabelValues("rejected").Inc()
 }
 
-// setPaused sets chaosd_paused for every kind of pause.
-func (m *daemonMetrics) setPaused(reasons []pauseReason) {
+var pausedDesc = prometheus.NewDesc("chaosd_paused",
+	"1 while chaosd is paused, by reason: config, manual or cooldown.", []string{"reason"}, nil)
+
+// pausedCollector reports chaosd_paused for every kind of pause, computed
+// when scraped.
+type pausedCollector func() []pauseReason
+
+func (c pausedCollector) Describe(ch chan<- *prometheus.Desc) { ch <- pausedDesc }
+
+func (c pausedCollector) Collect(ch chan<- prometheus.Metric) {
 	state := map[string]float64{"config": 0, "manual": 0, "cooldown": 0}
-	for _, r := range reasons {
+	for _, r := range c() {
 		state[r.kind] = 1
 	}
 	for label, v := range state {
-		m.paused.WithLabelValues(label).Set(v)
+		ch <- prometheus.MustNewConstMetric(pausedDesc, prometheus.GaugeValue, v, label)
 	}
 }
 

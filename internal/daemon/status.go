@@ -30,7 +30,6 @@ func (d *daemon) status() control.Status {
 	if len(reasons) > 0 && st.State == "running" {
 		st.State = "paused"
 	}
-	d.metrics.setPaused(reasons)
 	for _, act := range d.pendingIfLeading() {
 		st.Next = append(st.Next, control.NextActivation{Experiment: act.Experiment, At: act.At, Scheduled: act.Scheduled})
 	}
