@@ -40,6 +40,7 @@ type daemon struct {
 	runner   *runner.Runner
 	recorder events.EventRecorder
 	metrics  *daemonMetrics
+	runStats *runner.Metrics
 	recent   *recentRuns
 }
 
@@ -47,7 +48,7 @@ type daemon struct {
 func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) {
 	d := &daemon{o: o, log: o.Logger, self: guard.NewPauseState(o.Clock), nudger: guard.NewNudger(), recent: &recentRuns{}}
 	d.cfg.Store(cfg)
-	d.metrics = newDaemonMetrics(o.Registry)
+	d.metrics = newDaemonMetrics(o.Registry, func() []pauseReason { return d.pauseReasons(o.Clock.Now()) })
 	d.metrics.configReloaded(true, o.Clock.Now())
 
 	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: o.Kube.EventsV1()})
@@ -85,9 +86,11 @@ func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) 
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
+	d.runStats = runner.NewMetrics(o.Registry)
+	d.initExperimentMetrics(cfg)
 	d.runner = runner.New(runner.Options{
 		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
-		Notifier: runObserver{d}, Pause: d.self, Metrics: runner.NewMetrics(o.Registry),
+		Notifier: runObserver{d}, Pause: d.self, Metrics: d.runStats,
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{
@@ -98,6 +101,14 @@ func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) 
 }
 
 func (d *daemon) hash() string { return d.cfg.Load().Hash() }
+
+// initExperimentMetrics exports every experiment's counters at zero, so
+// the first run, injection or weakness shows in increase() on dashboards
+// and in alerts.
+func (d *daemon) initExperimentMetrics(cfg *config.Config) {
+	d.runStats.InitExperiments(cfg.Experiments)
+	d.engine.InitMetrics(cfg.Experiments)
+}
 
 // heldBy tells the picker which targets already carry one of this
 // replica's faults; faults of other replicas are marked in the cluster.

@@ -49,6 +49,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
 	d.cfg.Store(cfg)
 	d.cfgError.Store(nil)
 	d.sched.SetConfig(cfg)
+	d.initExperimentMetrics(cfg)
 	d.metrics.configReloaded(true, d.o.Clock.Now())
 	d.log.Info("config reloaded", zap.String("configHash", hash), zap.Int("experiments", len(cfg.Experiments)))
 	d.eventOnConfigMap("Normal", "ConfigReloaded", "Reload", "config reloaded ("+shortHash(hash)+")")

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -207,5 +209,25 @@ func TestTransient(t *testing.T) {
 				t.Errorf("transient(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestInitMetricsExportsZeroCounters: success and failed injections and
+// reverts exist at 0 before the first one, so increase() (dashboard
+// annotations, ChaosdRevertFailed) sees the first.
+func TestInitMetricsExportsZeroCounters(t *testing.T) {
+	f := newFixture(t, nil, nil)
+	f.engine.InitMetrics([]config.Experiment{experiment("abort", config.Action{Type: config.ActionHTTPAbort}, time.Minute)})
+	for name, c := range map[string]*prometheus.CounterVec{
+		"chaosd_injections_total": f.engine.metrics.injections, "chaosd_reverts_total": f.engine.metrics.reverts,
+	} {
+		if n := testutil.CollectAndCount(c, name); n != 2 {
+			t.Errorf("%d %s series, want success and failed", n, name)
+		}
+		for _, result := range []string{resultSuccess, resultFailed} {
+			if got := testutil.ToFloat64(c.WithLabelValues("abort", "http-abort", result)); got != 0 {
+				t.Errorf("%s{result=%s} = %v, want 0", name, result, got)
+			}
+		}
 	}
 }

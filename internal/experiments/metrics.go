@@ -1,9 +1,10 @@
 package experiments
 
 import (
-	"github.com/chaosd/chaosd/internal/promreg"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/promreg"
 )
 
 // Result label values; bounded.
@@ -51,4 +52,18 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	return m, nil
+}
+
+// InitMetrics creates each experiment's injection and revert counters at
+// zero for the results dashboards and alerts watch (success, failed). A
+// counter series that first appears at 1 is invisible to increase(), so
+// without this the first injection of an experiment would never mark a
+// dashboard and the first failed revert would never fire ChaosdRevertFailed.
+func (e *Engine) InitMetrics(exps []config.Experiment) {
+	for _, exp := range exps {
+		for _, result := range []string{resultSuccess, resultFailed} {
+			e.metrics.injections.WithLabelValues(exp.Name, string(exp.Action.Type), result)
+			e.metrics.reverts.WithLabelValues(exp.Name, string(exp.Action.Type), result)
+		}
+	}
 }

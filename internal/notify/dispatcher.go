@@ -103,7 +103,12 @@ func NewDispatcher(opts DispatcherOptions) (*Dispatcher, error) {
 			continue
 		}
 		q := &queue{name: r.Notifier.Name(), n: r.Notifier, on: slices.Clone(r.On), ch: make(chan Message, opts.QueueSize)}
-		m.dropped.WithLabelValues(q.name) // export 0 from the start
+		// Export 0 from the start, so increase() sees the first one.
+		m.dropped.WithLabelValues(q.name)
+		for _, ev := range q.on {
+			m.total.WithLabelValues(q.name, string(ev), resultSent)
+			m.total.WithLabelValues(q.name, string(ev), resultFailed)
+		}
 		d.queues = append(d.queues, q)
 		d.wg.Add(1)
 		go d.work(q)

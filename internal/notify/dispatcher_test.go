@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -239,5 +240,18 @@ func TestMetricsSurviveReRegistration(t *testing.T) {
 	}
 	if got := e.d.Receivers(); fmt.Sprint(got) != "[slack]" {
 		t.Errorf("Receivers = %v", got)
+	}
+}
+
+// TestCountersStartAtZero: every receiver's counters exist at 0 before the
+// first send, so increase() on a dashboard counts the first notification.
+func TestCountersStartAtZero(t *testing.T) {
+	e := newEnv(t, DispatcherOptions{Receivers: []Receiver{{Notifier: &recorder{name: "slack"}, On: config.DefaultNotifyOn}}})
+	// weakness and error, each sent and failed
+	if n := testutil.CollectAndCount(e.d.metrics.total, "chaosd_notifications_total"); n != 4 {
+		t.Errorf("%d chaosd_notifications_total series before any send, want 4", n)
+	}
+	if got := e.counter(t, "chaosd_notifications_total", map[string]string{"receiver": "slack"}); got != 0 {
+		t.Errorf("notifications before any send = %v, want 0", got)
 	}
 }

@@ -126,13 +126,15 @@ func (e *env) drain(t *testing.T) {
 	}
 }
 
-// counter reads one counter series from the registry; 0 when absent.
+// counter sums the counter series of name whose labels include labels;
+// 0 when there is none.
 func (e *env) counter(t *testing.T, name string, labels map[string]string) float64 {
 	t.Helper()
 	mfs, err := e.reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
+	var sum float64
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -148,10 +150,10 @@ func (e *env) counter(t *testing.T, name string, labels map[string]string) float
 					continue metrics
 				}
 			}
-			return m.GetCounter().GetValue()
+			sum += m.GetCounter().GetValue()
 		}
 	}
-	return 0
+	return sum
 }
 
 var errRetryable = &sendError{msg: "503 from receiver"}

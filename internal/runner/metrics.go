@@ -3,6 +3,7 @@ package runner
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
@@ -48,6 +49,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.runs, m.duration, m.haltLatency, m.noTarget, m.lastRun, m.candidates)
 	return m
+}
+
+// InitExperiments creates every experiment's run counters at zero. A
+// counter series that first appears at 1 is invisible to increase() and
+// rate(), so without this the first weakness of an experiment would never
+// show on a dashboard or fire an alert built on increase().
+func (m *Metrics) InitExperiments(exps []config.Experiment) {
+	for _, e := range exps {
+		for _, v := range []journal.Verdict{journal.VerdictPassed, journal.VerdictWeakness, journal.VerdictSkipped,
+			journal.VerdictAborted, journal.VerdictError} {
+			m.runs.WithLabelValues(e.Name, string(e.Action.Type), string(v))
+		}
+		m.noTarget.WithLabelValues(e.Name)
+	}
 }
 
 func (m *Metrics) observeRun(rec journal.Record) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,7 +89,7 @@ func (rn *run) execute(ctx context.Context) {
 
 	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr}
 	if rn.halt != nil {
-		rn.note(journal.PhaseHalt, "", rn.halt.Message, nil)
+		rn.noteHalt()
 		rn.addEvidence(rn.halt.Evaluation)
 	} else if ctx.Err() == nil {
 		final := rn.r.o.Guard.Poll(ctx)
@@ -195,6 +196,20 @@ func (rn *run) note(phase journal.Phase, target, msg string, err error) {
 	if err != nil {
 		rn.log.Warn(msg, zap.String("phase", string(phase)), zap.String("target", target), zap.Error(err))
 	}
+}
+
+// noteHalt records the halt when the guard decided it, before the reverts
+// it caused, so the timeline reads in the order things happened.
+func (rn *run) noteHalt() {
+	h := rn.halt
+	tl := rn.rec.Timeline
+	i := slices.IndexFunc(tl, func(e journal.TimelineEntry) bool {
+		return e.At.After(h.At) || (e.At.Equal(h.At) && e.Phase == journal.PhaseRevert)
+	})
+	if i < 0 {
+		i = len(tl)
+	}
+	rn.rec.Timeline = slices.Insert(tl, i, journal.TimelineEntry{At: h.At, Phase: journal.PhaseHalt, Message: h.Message})
 }
 
 func (rn *run) conclude(v guard.Verdict, reason string) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -312,6 +313,14 @@ func TestHaltRevertsBeforeDurationEnds(t *testing.T) {
 	if testutil.CollectAndCount(f.metrics.haltLatency) != 1 {
 		t.Fatal("halt latency not observed")
 	}
+	var phases []string
+	for _, e := range rec.Timeline {
+		phases = append(phases, string(e.Phase))
+	}
+	halt, revert := slices.Index(phases, string(journal.PhaseHalt)), slices.Index(phases, string(journal.PhaseRevert))
+	if halt < 0 || revert < 0 || halt > revert {
+		t.Errorf("timeline %v: the halt must come before the revert it caused", phases)
+	}
 }
 
 func equal(a, b []string) bool {
@@ -324,4 +333,23 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// TestInitExperimentsExportsZeroCounters: every verdict of every experiment
+// is exported at 0 before its first run, so increase() counts that run.
+func TestInitExperimentsExportsZeroCounters(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	m.InitExperiments([]config.Experiment{
+		{Name: "abort", Action: config.Action{Type: config.ActionHTTPAbort}},
+		{Name: "kill", Action: config.Action{Type: config.ActionPodKill}},
+	})
+	if n := testutil.CollectAndCount(m.runs, "chaosd_runs_total"); n != 10 {
+		t.Errorf("%d chaosd_runs_total series, want 2 experiments x 5 verdicts", n)
+	}
+	if got := testutil.ToFloat64(m.runs.WithLabelValues("abort", "http-abort", "weakness")); got != 0 {
+		t.Errorf("weakness runs before any run = %v", got)
+	}
+	if n := testutil.CollectAndCount(m.noTarget, "chaosd_runs_no_target_total"); n != 2 {
+		t.Errorf("%d chaosd_runs_no_target_total series, want 2", n)
+	}
 }

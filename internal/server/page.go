@@ -58,6 +58,7 @@ th{background:#f0f0f3}
 .v-passed{color:#145a22;font-weight:600}.v-weakness{color:#b00020;font-weight:700}
 .v-error{color:#8a4200;font-weight:700}.v-skipped,.v-aborted{color:#555}
 .muted{color:#666}
+.nw{white-space:nowrap}
 </style></head><body>
 <h1>chaosd</h1>
 <p>State: <span class="state {{.Status.State}}" id="state">{{if .Status.State}}{{.Status.State}}{{else}}unknown{{end}}</span>
@@ -72,15 +73,16 @@ th{background:#f0f0f3}
 {{end}}</table>{{else}}<p class="muted" id="active">None.</p>{{end}}
 
 <h2>Next activations</h2>
+{{if and .Status.Next .Status.PauseReasons}}<p class="muted" id="next-paused">Paused: these activations are skipped until chaosd runs again.</p>{{end}}
 {{if .Status.Next}}<table id="next"><tr><th>Experiment</th><th>Scheduled</th><th>Runs at (with jitter)</th><th></th></tr>
-{{range .Status.Next}}<tr><td>{{.Experiment}}</td><td>{{ts .Scheduled}}</td><td>{{ts .At}}</td><td class="muted">{{in $.Now .At}}</td></tr>
+{{range .Status.Next}}<tr><td class="nw">{{.Experiment}}</td><td class="nw">{{ts .Scheduled}}</td><td class="nw">{{ts .At}}</td><td class="muted nw">{{in $.Now .At}}</td></tr>
 {{end}}</table>{{else}}<p class="muted" id="next">Nothing scheduled.</p>{{end}}
 
 <h2>Recent runs</h2>
 {{if .Runs}}<table id="runs"><tr><th>Finished</th><th>Experiment</th><th>Verdict</th><th>Targets</th><th>Reason</th><th></th></tr>
-{{range .Runs}}<tr><td>{{ts .FinishedAt}}</td><td>{{.Experiment}}{{if .DryRun}} <span class="muted">(dry run)</span>{{end}}</td>
+{{range .Runs}}<tr><td class="nw">{{ts .FinishedAt}}</td><td class="nw">{{.Experiment}}{{if .DryRun}} <span class="muted">(dry run)</span>{{end}}</td>
 <td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
-<td><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
+<td class="nw"><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
 {{end}}</table>{{else}}<p class="muted" id="runs">No runs yet.</p>{{end}}
 <p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>

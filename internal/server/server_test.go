@@ -90,7 +90,8 @@ func TestEndpoints(t *testing.T) {
 		{name: "recent report", path: "/report", wantCode: 200, contains: []string{"kill-random-pod"}},
 		{
 			name: "status page", path: "/", wantCode: 200,
-			contains: []string{"paused", "cooldown after weakness", "virtualservice/go-demo-8/go-demo-8", "kill-random-pod", "in 1m0s", "/api/v1/runs/run-1/report"},
+			contains: []string{"paused", "cooldown after weakness", "virtualservice/go-demo-8/go-demo-8", "kill-random-pod", "in 1m0s", "/api/v1/runs/run-1/report",
+				"activations are skipped until chaosd runs again"},
 			excludes: []string{"<b>DemoDown</b>"},
 		},
 		{name: "unknown path", path: "/nope", wantCode: 404},

@@ -168,7 +168,7 @@ func TestDashboard(t *testing.T) {
 		"max(chaosd_paused",
 		"histogram_quantile(0.99, sum by (le) (rate(chaosd_halt_latency_seconds_bucket",
 		"chaosd_next_activation_timestamp_seconds",
-		"changes(chaosd_active_injections",
+		"increase(chaosd_injections_total", "increase(chaosd_reverts_total",
 	} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no dashboard query contains %q", want)
