@@ -18,8 +18,6 @@ if [ ${#need[@]} -gt 0 ]; then
   # Debian's prometheus packages try to start services; there is no init here.
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-# The packages' postinst may have started daemons on the default ports; chaosd's
-# harness runs its own on free ports, so stop any that linger.
-pkill -x prometheus 2>/dev/null || true
-pkill -x prometheus-alertmanager 2>/dev/null || true
+# There is no init system here, so the packages start no daemons; the harness
+# runs its own Prometheus and Alertmanager on free loopback ports.
 exec "$(dirname "$0")/e2e-bins.sh"
