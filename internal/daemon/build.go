@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 
 	"go.uber.org/zap"
-	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/events"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -45,15 +44,13 @@ type daemon struct {
 }
 
 // build wires every stage from the first config.
-func build(ctx context.Context, o Options, cfg *config.Config) (*daemon, error) {
+func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*daemon, error) {
 	d := &daemon{o: o, log: o.Logger, self: guard.NewPauseState(o.Clock), nudger: guard.NewNudger(), recent: &recentRuns{}}
 	d.cfg.Store(cfg)
 	d.metrics = newDaemonMetrics(o.Registry, func() []pauseReason { return d.pauseReasons(o.Clock.Now()) })
 	d.metrics.configReloaded(true, o.Clock.Now())
 
-	broadcaster := events.NewBroadcaster(&events.EventSinkImpl{Interface: o.Kube.EventsV1()})
-	broadcaster.StartRecordingToSink(ctx.Done())
-	d.recorder = broadcaster.NewRecorder(scheme.Scheme, "chaosd")
+	d.recorder = newEventRecorder(ctx, o, oneShot)
 
 	g, err := guard.New(cfg.Guard, guard.Options{HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry})
 	if err != nil {

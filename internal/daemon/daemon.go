@@ -76,7 +76,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("load config: %w", err)
 	}
-	d, err := build(ctx, o, cfg)
+	d, err := build(ctx, o, cfg, false)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	if !ok {
 		return journal.Record{}, fmt.Errorf("no experiment named %q in %s", experiment, o.ConfigPath)
 	}
-	d, err := build(ctx, o, cfg)
+	d, err := build(ctx, o, cfg, true)
 	if err != nil {
 		return journal.Record{}, err
 	}
