@@ -17,14 +17,19 @@ func newPlanCommand() *cobra.Command {
 		next int
 		from string
 		seed uint64
+		live clusterPlan
 	)
 	cmd := &cobra.Command{
-		Use:   "plan -f FILE [--next N] [--from TIME]",
-		Short: "Show the next activations of every experiment, without touching any cluster",
+		Use:   "plan -f FILE [--next N] [--from TIME] [--cluster]",
+		Short: "Show the next activations of every experiment, or with --cluster what each would pick now",
 		Long: `Plan prints the next N activations of each experiment in the configured
 timezone: the scheduled time, its jitter window and one drawn run time, skipping
 (and counting) activations that fall outside the configured windows.
-With --seed the drawn times are reproducible.`,
+With --seed the drawn times are reproducible.
+
+With --cluster it reads the cluster instead and prints, for each experiment, how
+many candidates exist right now, which blast-radius rules exclude the others
+(and a few examples), and a sample pick; it changes nothing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.LoadFile(file)
@@ -40,6 +45,9 @@ With --seed the drawn times are reproducible.`,
 			if !cmd.Flags().Changed("seed") {
 				seed = rand.Uint64()
 			}
+			if live.enabled {
+				return live.run(cmd.Context(), cmd.OutOrStdout(), cfg, file, seed)
+			}
 			rng := scheduler.NewRand(seed)
 			plans := scheduler.Plan(cfg, start, next, rng)
 			fmt.Fprintf(cmd.OutOrStdout(), "# chaosd plan for %s from %s (timezone %s, seed %d)\n", file, start.In(cfg.Location()).Format(time.RFC3339), cfg.Location(), seed)
@@ -49,7 +57,8 @@ With --seed the drawn times are reproducible.`,
 	cmd.Flags().StringVarP(&file, "file", "f", "", "config file")
 	cmd.Flags().IntVar(&next, "next", 5, "activations to show per experiment")
 	cmd.Flags().StringVar(&from, "from", "", "start time (RFC 3339); default now")
-	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed for jitter (default random)")
+	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed for jitter and sample picks (default random)")
+	live.register(cmd.Flags())
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
