@@ -152,6 +152,14 @@ func startChaosd(t testing.TB, c *cluster.Cluster, cfgPath string, extra ...stri
 	args := append([]string{"run", "--config", cfgPath, "--kubeconfig", c.Kubeconfig, "--namespace", chaosdNamespace,
 		"--configmap", chaosdConfigMap, "--listen", addr, "--journal-dir", filepath.Join(t.TempDir(), "journal"),
 		"--log-format", "json"}, extra...)
+	return launchChaosd(t, addr, args)
+}
+
+// launchChaosd runs chaosd with args (which must include --listen addr),
+// waits until /readyz answers 200, and stops it (SIGTERM, then SIGKILL) when
+// the test ends, printing its log if the test failed.
+func launchChaosd(t testing.TB, addr string, args []string) *chaosdProcess {
+	t.Helper()
 	p := &chaosdProcess{URL: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(chaosdBinary(t), args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
@@ -163,7 +171,7 @@ func startChaosd(t testing.TB, c *cluster.Cluster, cfgPath string, extra ...stri
 	t.Cleanup(func() {
 		p.Stop(30 * time.Second)
 		if t.Failed() {
-			t.Logf("chaosd log (%s):\n%s", strings.Join(args, " "), tail(p.out.String(), 120))
+			t.Logf("chaosd log (%s):\n%s", strings.Join(args, " "), tail(p.out.String(), 150))
 		}
 	})
 	p.waitReady(t, time.Minute)

@@ -421,22 +421,7 @@ func helmStartDaemon(t *testing.T, c *cluster.Cluster, kubeconfig, cfgPath strin
 		"--identity", "helm-e2e-replica", "--leader-elect=true", "--lease-name", helmFullname,
 		"--configmap", helmConfigMap, "--listen", addr, "--journal-dir", filepath.Join(t.TempDir(), "journal"),
 		"--log-format", "json", "--log-level", "info"}
-	p := &chaosdProcess{URL: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(chaosdBinary(t), args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start chaosd: %v", err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.Stop(30 * time.Second)
-		if t.Failed() {
-			t.Logf("chaosd run log:\n%s", tail(p.out.String(), 120))
-		}
-	})
-	p.waitReady(t, time.Minute)
-	return p
+	return launchChaosd(t, addr, args)
 }
 
 // helmCheckDaemon waits for the daemon to lead (Lease), publish its status

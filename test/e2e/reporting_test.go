@@ -501,22 +501,7 @@ func reportingStartChaosd(t *testing.T, c *cluster.Cluster, cfgPath, addr, journ
 	ensureChaosdNamespace(t, c)
 	args := []string{"run", "--config", cfgPath, "--kubeconfig", c.Kubeconfig, "--namespace", chaosdNamespace,
 		"--configmap", chaosdConfigMap, "--listen", addr, "--journal-dir", journalDir, "--log-format", "json"}
-	p := &chaosdProcess{URL: "http://" + addr, out: &syncBuffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(chaosdBinary(t), args...)
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start chaosd: %v", err)
-	}
-	go func() { p.err = p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() {
-		p.Stop(30 * time.Second)
-		if t.Failed() {
-			t.Logf("chaosd log:\n%s", tail(p.out.String(), 150))
-		}
-	})
-	p.waitReady(t, time.Minute)
-	return p
+	return launchChaosd(t, addr, args)
 }
 
 // reportingWaitForRun waits until /api/v1/runs lists a run with verdict v
