@@ -3,6 +3,9 @@ package targets
 import (
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"slices"
+	"testing"
 	"time"
 
 	istionet "istio.io/client-go/pkg/apis/networking/v1"
@@ -301,4 +304,44 @@ type heldSet map[string]bool
 
 func (h heldSet) IsHeld(kind config.TargetKind, namespace, name string) bool {
 	return h[string(kind)+"/"+namespace+"/"+name]
+}
+
+// ruleCase is one row of a table test of the blast-radius rules.
+type ruleCase struct {
+	name       string
+	objs       []runtime.Object
+	target     config.Target
+	policy     config.Policy
+	opts       Options
+	want       []string // picked, sorted; or:
+	picks      int      // how many were picked, when the choice is random,
+	pool       []string // and among which
+	considered int
+	rejected   map[Reason]int
+}
+
+// runRuleCases picks for every row from both sources (see pickBoth).
+func runRuleCases(t *testing.T, tests []ruleCase, seed uint64) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := pickBoth(t, tc.objs, experiment(tc.target), tc.policy, tc.opts, seed)
+			got := names(res)
+			slices.Sort(got)
+			checkPicked(t, got, tc.want, tc.picks, tc.pool)
+			checkCounts(t, res, tc.considered, tc.rejected)
+		})
+	}
+}
+
+// checkCounts compares how many candidates were considered and why the
+// rejected ones were rejected (an empty want means none were).
+func checkCounts(t *testing.T, res Result, considered int, rejected map[Reason]int) {
+	t.Helper()
+	if res.Considered != considered {
+		t.Errorf("considered %d, want %d", res.Considered, considered)
+	}
+	if (len(res.Rejected) > 0 || len(rejected) > 0) && !reflect.DeepEqual(res.Rejected, rejected) {
+		t.Errorf("rejected %v, want %v", res.Rejected, rejected)
+	}
 }

@@ -19,18 +19,7 @@ func TestPickNodesRules(t *testing.T) {
 		}
 		return out
 	}
-	tests := []struct {
-		name       string
-		objs       []runtime.Object
-		target     config.Target
-		policy     config.Policy
-		opts       Options
-		want       []string
-		picks      int
-		pool       []string
-		considered int
-		rejected   map[Reason]int
-	}{
+	tests := []ruleCase{
 		{
 			name:       "control-plane nodes are never picked by default",
 			objs:       cluster(node("cp-1", controlPlaneOpt), node("cp-2", withLabels(labelLegacyMaster, "")), node("w-1")),
@@ -92,20 +81,7 @@ func TestPickNodesRules(t *testing.T) {
 			considered: 1,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res := pickBoth(t, tc.objs, experiment(tc.target), tc.policy, tc.opts, 3)
-			got := names(res)
-			slices.Sort(got)
-			checkPicked(t, got, tc.want, tc.picks, tc.pool)
-			if res.Considered != tc.considered {
-				t.Errorf("considered %d, want %d", res.Considered, tc.considered)
-			}
-			if (len(res.Rejected) > 0 || len(tc.rejected) > 0) && !reflect.DeepEqual(res.Rejected, tc.rejected) {
-				t.Errorf("rejected %v, want %v", res.Rejected, tc.rejected)
-			}
-		})
-	}
+	runRuleCases(t, tests, 3)
 }
 
 func TestPickZonesRules(t *testing.T) {
@@ -193,12 +169,7 @@ func TestPickZonesRules(t *testing.T) {
 			} else if !reflect.DeepEqual(res.Targets, tc.want) {
 				t.Errorf("picked %+v, want %+v", res.Targets, tc.want)
 			}
-			if res.Considered != tc.considered {
-				t.Errorf("considered %d, want %d", res.Considered, tc.considered)
-			}
-			if (len(res.Rejected) > 0 || len(tc.rejected) > 0) && !reflect.DeepEqual(res.Rejected, tc.rejected) {
-				t.Errorf("rejected %v, want %v", res.Rejected, tc.rejected)
-			}
+			checkCounts(t, res, tc.considered, tc.rejected)
 		})
 	}
 }
@@ -244,12 +215,7 @@ func TestPickVirtualServicesRules(t *testing.T) {
 			got := names(res)
 			slices.Sort(got)
 			checkPicked(t, got, tc.want, 0, nil)
-			if res.Considered != tc.considered {
-				t.Errorf("considered %d, want %d", res.Considered, tc.considered)
-			}
-			if (len(res.Rejected) > 0 || len(tc.rejected) > 0) && !reflect.DeepEqual(res.Rejected, tc.rejected) {
-				t.Errorf("rejected %v, want %v", res.Rejected, tc.rejected)
-			}
+			checkCounts(t, res, tc.considered, tc.rejected)
 		})
 	}
 }

@@ -11,7 +11,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -19,18 +18,7 @@ import (
 
 func TestPickPodsRules(t *testing.T) {
 	all := mode("all")
-	tests := []struct {
-		name       string
-		objs       []runtime.Object
-		target     config.Target
-		policy     config.Policy
-		opts       Options
-		want       []string // picked, sorted; or:
-		picks      int      // how many were picked, when the choice is random,
-		pool       []string // and among which
-		considered int
-		rejected   map[Reason]int
-	}{
+	tests := []ruleCase{
 		{
 			name:       "picks a healthy deployment pod and names its workload",
 			objs:       cluster(deployment("shop", "web", 1, nil)),
@@ -214,22 +202,7 @@ func TestPickPodsRules(t *testing.T) {
 			considered: 2,
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			res := pickBoth(t, tc.objs, experiment(tc.target), tc.policy, tc.opts, 1)
-			got := names(res)
-			slices.Sort(got)
-			checkPicked(t, got, tc.want, tc.picks, tc.pool)
-			if res.Considered != tc.considered {
-				t.Errorf("considered %d, want %d", res.Considered, tc.considered)
-			}
-			if len(res.Rejected) > 0 || len(tc.rejected) > 0 {
-				if !reflect.DeepEqual(res.Rejected, tc.rejected) {
-					t.Errorf("rejected %v, want %v", res.Rejected, tc.rejected)
-				}
-			}
-		})
-	}
+	runRuleCases(t, tests, 1)
 }
 
 func TestPickPodsTargetDetails(t *testing.T) {
