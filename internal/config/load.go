@@ -60,7 +60,7 @@ func Parse(name string, data []byte) (cfg *Config, err error) {
 		errs.sortByLine()
 		return nil, errs
 	}
-	cfg.hash = contentHash(data)
+	cfg.hash, cfg.file, cfg.lines = contentHash(data), name, lines
 	return cfg, nil
 }
 

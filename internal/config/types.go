@@ -38,8 +38,10 @@ type Config struct {
 	// Journal says where run journals are kept and for how long.
 	Journal Journal `koanf:"journal"`
 
-	loc  *time.Location // parsed Timezone, set by validation
-	hash string         // SHA-256 of the source bytes, set by Parse
+	loc   *time.Location // parsed Timezone, set by validation
+	hash  string         // SHA-256 of the source bytes, set by Parse
+	file  string         // the name Parse was given, for ValidateScope's errors
+	lines lineIndex      // key path to line, for ValidateScope's errors
 }
 
 // Windows restricts activations to weekdays and hours, minus blackout dates,
@@ -190,15 +192,19 @@ type Target struct {
 	// Kind of target; it decides which actions and target fields apply.
 	Kind TargetKind `koanf:"kind"`
 	// Namespaces to look in (pods, virtualservices); empty means all
-	// namespaces the policy allows.
+	// namespaces the policy allows. Required with chaosd --namespaced, and
+	// then limited to the watched namespaces.
 	Namespaces []string `koanf:"namespaces"`
-	// NamespaceSelector is a label selector on namespaces.
+	// NamespaceSelector is a label selector on namespaces. Refused with
+	// chaosd --namespaced, which cannot read Namespace objects.
 	NamespaceSelector string `koanf:"namespaceSelector"`
 	// Selector is a label selector on the targets themselves (for nodes
 	// and zones, on nodes).
 	Selector string `koanf:"selector"`
 	// OptIn requires chaosd.io/enabled=true on the target, its workload or
-	// its namespace.
+	// its namespace. With chaosd --namespaced namespace annotations cannot
+	// be read: put chaosd.io/enabled (and chaosd.io/exclude) on the
+	// workload or the pod.
 	OptIn bool `koanf:"optIn"`
 	// OwnerKinds limits pods to those owned by these kinds: Deployment,
 	// StatefulSet, DaemonSet, ReplicaSet, Pod (a bare pod).
