@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/metadata/metadatainformer"
@@ -24,6 +27,9 @@ type ClusterOptions struct {
 	// PageSize bounds every live LIST (default 500), so a large list never
 	// sits in memory whole.
 	PageSize int64
+	// Namespaces, when set, confines the source to these namespaces (chaosd
+	// --namespaced): see ClusterSource.
+	Namespaces []string
 }
 
 // ClusterSource is the Source the daemon uses; it costs little memory at
@@ -41,6 +47,14 @@ type ClusterOptions struct {
 //     node faults are rare, their safety floors must see the cluster as it
 //     is, and Node objects are too large to cache whole.
 //
+// With Namespaces set (namespaced mode, where chaosd's RBAC is a Role in
+// each of them) it never reads anything cluster-wide: the pod and workload
+// informers run once per namespace; there is no namespace informer, so the
+// namespaces carry no labels or annotations (a Role cannot read Namespace
+// objects; the watched list itself is the namespace-level opt-in, and an
+// opt-out must sit on the workload or the pod); VirtualServices are listed
+// per namespace; nodes cannot be read at all.
+//
 // Start it, then wait for WaitForCacheSync (or poll HasSynced for /readyz)
 // before picking: until then Pods fails rather than pick from a partial
 // inventory.
@@ -49,11 +63,22 @@ type ClusterSource struct {
 	istio    istioclient.Interface
 	pageSize int64
 
+	// watched lists the namespaces of namespaced mode, sorted; nil means
+	// cluster-wide.
+	watched []string
+	// namespaces is nil in namespaced mode.
 	namespaces cache.SharedIndexInformer
-	pods       cache.SharedIndexInformer
-	workloads  map[string]cache.SharedIndexInformer // by kind
+	// scopes holds the pod and workload informers by namespace: one entry
+	// per watched namespace, or the single entry "" (all) cluster-wide.
+	scopes map[string]*inventory
 
 	startOnce sync.Once
+}
+
+// inventory is the pod and workload informers of one namespace, or of all.
+type inventory struct {
+	pods      cache.SharedIndexInformer
+	workloads map[string]cache.SharedIndexInformer // by kind
 }
 
 var _ Source = (*ClusterSource)(nil)
@@ -76,24 +101,38 @@ func NewClusterSource(o ClusterOptions) *ClusterSource {
 		o.PageSize = 500
 	}
 	s := &ClusterSource{
-		kube:       o.Kube,
-		istio:      o.Istio,
-		pageSize:   o.PageSize,
-		namespaces: metaInformer(o.Metadata, gvrNamespaces, true),
-		pods:       metaInformer(o.Metadata, gvrPods, true),
-		workloads:  map[string]cache.SharedIndexInformer{},
+		kube:     o.Kube,
+		istio:    o.Istio,
+		pageSize: o.PageSize,
+		scopes:   map[string]*inventory{},
 	}
-	for kind, gvr := range workloadGVRs {
-		s.workloads[kind] = metaInformer(o.Metadata, gvr, false)
+	watched := sets.New(o.Namespaces...)
+	watched.Delete(metav1.NamespaceAll) // "" would mean every namespace
+	if watched.Len() == 0 {
+		s.namespaces = metaInformer(o.Metadata, gvrNamespaces, metav1.NamespaceAll, true)
+		s.scopes[metav1.NamespaceAll] = newInventory(o.Metadata, metav1.NamespaceAll)
+		return s
+	}
+	s.watched = sets.List(watched) // sorted
+	for _, ns := range s.watched {
+		s.scopes[ns] = newInventory(o.Metadata, ns)
 	}
 	return s
 }
 
-// metaInformer watches one resource's metadata, compacted into Metas. It
-// has no indexes: a pick walks every pod anyway, and each index would cost
-// another map entry per pod.
-func metaInformer(client metadata.Interface, gvr schema.GroupVersionResource, withLabels bool) cache.SharedIndexInformer {
-	inf := metadatainformer.NewFilteredMetadataInformer(client, gvr, metav1.NamespaceAll, 0, cache.Indexers{}, nil).Informer()
+func newInventory(client metadata.Interface, namespace string) *inventory {
+	inv := &inventory{pods: metaInformer(client, gvrPods, namespace, true), workloads: map[string]cache.SharedIndexInformer{}}
+	for kind, gvr := range workloadGVRs {
+		inv.workloads[kind] = metaInformer(client, gvr, namespace, false)
+	}
+	return inv
+}
+
+// metaInformer watches one resource's metadata in a namespace ("" for
+// all), compacted into Metas. It has no indexes: a pick walks every pod
+// anyway, and each index would cost another map entry per pod.
+func metaInformer(client metadata.Interface, gvr schema.GroupVersionResource, namespace string, withLabels bool) cache.SharedIndexInformer {
+	inf := metadatainformer.NewFilteredMetadataInformer(client, gvr, namespace, 0, cache.Indexers{}, nil).Informer()
 	if err := inf.SetTransform(compactTransform(withLabels)); err != nil {
 		panic(fmt.Sprintf("set transform on a new informer: %v", err)) // only fails once started
 	}
@@ -126,9 +165,15 @@ func (s *ClusterSource) HasSynced() bool {
 }
 
 func (s *ClusterSource) informers() []cache.SharedIndexInformer {
-	out := []cache.SharedIndexInformer{s.namespaces, s.pods}
-	for _, inf := range s.workloads {
-		out = append(out, inf)
+	var out []cache.SharedIndexInformer
+	if s.namespaces != nil {
+		out = append(out, s.namespaces)
+	}
+	for _, inv := range s.scopes {
+		out = append(out, inv.pods)
+		for _, inf := range inv.workloads {
+			out = append(out, inf)
+		}
 	}
 	return out
 }
@@ -144,8 +189,16 @@ func (s *ClusterSource) synced() []cache.InformerSynced {
 // errNotSynced is returned until the inventory is complete.
 var errNotSynced = errors.New("inventory not synced yet")
 
-// Namespaces implements NamespaceSource.
+// Namespaces implements NamespaceSource. In namespaced mode it returns the
+// watched namespaces, without labels or annotations.
 func (s *ClusterSource) Namespaces(context.Context) ([]*Meta, error) {
+	if s.namespaces == nil {
+		out := make([]*Meta, len(s.watched))
+		for i, ns := range s.watched {
+			out[i] = &Meta{Name: ns}
+		}
+		return out, nil
+	}
 	if !s.namespaces.HasSynced() {
 		return nil, errNotSynced
 	}
@@ -161,13 +214,17 @@ func (s *ClusterSource) Namespaces(context.Context) ([]*Meta, error) {
 
 // Pods implements PodSource.
 func (s *ClusterSource) Pods(_ context.Context, fn func(*Meta) error) error {
-	if !s.pods.HasSynced() {
-		return errNotSynced
+	for _, inv := range s.scopes {
+		if !inv.pods.HasSynced() {
+			return errNotSynced
+		}
 	}
-	for _, obj := range s.pods.GetStore().List() {
-		if c, ok := obj.(*cachedMeta); ok {
-			if err := fn(&c.Meta); err != nil {
-				return err
+	for _, ns := range slices.Sorted(maps.Keys(s.scopes)) {
+		for _, obj := range s.scopes[ns].pods.GetStore().List() {
+			if c, ok := obj.(*cachedMeta); ok {
+				if err := fn(&c.Meta); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -176,7 +233,14 @@ func (s *ClusterSource) Pods(_ context.Context, fn func(*Meta) error) error {
 
 // Workload implements PodSource.
 func (s *ClusterSource) Workload(_ context.Context, kind, namespace, name string) (*Meta, error) {
-	inf, ok := s.workloads[kind]
+	inv := s.scopes[metav1.NamespaceAll]
+	if s.watched != nil {
+		inv = s.scopes[namespace]
+	}
+	if inv == nil {
+		return nil, nil // not a watched namespace: nothing is known there
+	}
+	inf, ok := inv.workloads[kind]
 	if !ok {
 		return nil, nil
 	}

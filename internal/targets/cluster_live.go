@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -146,8 +147,15 @@ func (s *ClusterSource) PDBs(ctx context.Context, namespace string) ([]PDB, erro
 	return out, err
 }
 
+// ErrNamespaced is returned for what namespaced mode cannot read: nodes are
+// cluster-scoped, and its Roles grant nothing outside the watched namespaces.
+var ErrNamespaced = errors.New("not readable in namespaced mode")
+
 // Nodes implements NodeSource.
 func (s *ClusterSource) Nodes(ctx context.Context) ([]Node, error) {
+	if s.watched != nil {
+		return nil, fmt.Errorf("list nodes: %w: nodes are cluster-scoped", ErrNamespaced)
+	}
 	var out []Node
 	err := s.eachPage(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
 		list, err := s.kube.CoreV1().Nodes().List(ctx, opts)
@@ -165,6 +173,9 @@ func (s *ClusterSource) Nodes(ctx context.Context) ([]Node, error) {
 // NodesRunning implements NodeSource: nodes with a pod of the namespace
 // that has not finished.
 func (s *ClusterSource) NodesRunning(ctx context.Context, namespace string) (sets.Set[string], error) {
+	if s.watched != nil {
+		return nil, fmt.Errorf("find the nodes running %s: %w: nodes are cluster-scoped", namespace, ErrNamespaced)
+	}
 	out := sets.New[string]()
 	opts := metav1.ListOptions{FieldSelector: "status.phase!=Succeeded,status.phase!=Failed"}
 	err := s.eachPage(ctx, opts, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
@@ -185,11 +196,34 @@ func (s *ClusterSource) NodesRunning(ctx context.Context, namespace string) (set
 // errNoIstio is returned when VirtualServices are listed without an Istio client.
 var errNoIstio = errors.New("no Istio client configured")
 
-// VirtualServices implements VirtualServiceSource.
+// VirtualServices implements VirtualServiceSource. In namespaced mode ""
+// lists each watched namespace, and any other namespace is refused.
 func (s *ClusterSource) VirtualServices(ctx context.Context, namespace string) ([]*Meta, error) {
 	if s.istio == nil {
 		return nil, errNoIstio
 	}
+	if s.watched == nil {
+		return s.listVirtualServices(ctx, namespace)
+	}
+	if namespace != metav1.NamespaceAll {
+		if !slices.Contains(s.watched, namespace) {
+			return nil, fmt.Errorf("list virtualservices in %s: %w: not a watched namespace", namespace, ErrNamespaced)
+		}
+		return s.listVirtualServices(ctx, namespace)
+	}
+	var out []*Meta
+	for _, ns := range s.watched {
+		list, err := s.listVirtualServices(ctx, ns)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, list...)
+	}
+	return out, nil
+}
+
+// listVirtualServices lists one namespace's VirtualServices ("" for all).
+func (s *ClusterSource) listVirtualServices(ctx context.Context, namespace string) ([]*Meta, error) {
 	var out []*Meta
 	err := s.eachPage(ctx, metav1.ListOptions{}, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
 		list, err := s.istio.NetworkingV1().VirtualServices(namespace).List(ctx, opts)

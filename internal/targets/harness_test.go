@@ -2,7 +2,9 @@ package targets
 
 import (
 	"context"
+	"errors"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -10,10 +12,13 @@ import (
 	istiofake "istio.io/client-go/pkg/clientset/versioned/fake"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
+	k8stesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -27,7 +32,11 @@ type fakeCluster struct {
 	istio *istiofake.Clientset
 }
 
-func newFakeCluster(t testing.TB, objs []runtime.Object) *fakeCluster {
+// newFakeCluster serves objs from fake clientsets. With watched
+// namespaces the source runs in namespaced mode, and the fakes answer 403
+// to any request outside them, as the chart's per-namespace Roles make the
+// API server do.
+func newFakeCluster(t testing.TB, objs []runtime.Object, watched ...string) *fakeCluster {
 	t.Helper()
 	var kubeObjs, metaObjs, istioObjs []runtime.Object
 	for _, o := range objs {
@@ -47,7 +56,13 @@ func newFakeCluster(t testing.TB, objs []runtime.Object) *fakeCluster {
 		meta:  metadatafake.NewSimpleMetadataClient(scheme, metaObjs...),
 		istio: istiofake.NewSimpleClientset(istioObjs...),
 	}
-	fc.ClusterSource = NewClusterSource(ClusterOptions{Kube: fc.kube, Metadata: fc.meta, Istio: fc.istio})
+	if len(watched) > 0 {
+		for _, f := range []*k8stesting.Fake{&fc.kube.Fake, &fc.meta.Fake, &fc.istio.Fake} {
+			f.PrependReactor("*", "*", forbidOutside(watched))
+			f.PrependWatchReactor("*", forbidWatchOutside(watched))
+		}
+	}
+	fc.ClusterSource = NewClusterSource(ClusterOptions{Kube: fc.kube, Metadata: fc.meta, Istio: fc.istio, Namespaces: watched})
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	fc.Start(ctx)
@@ -58,6 +73,24 @@ func newFakeCluster(t testing.TB, objs []runtime.Object) *fakeCluster {
 		}
 	}
 	return fc
+}
+
+// forbidOutside refuses, as RBAC with Roles only in watched would, every
+// request outside those namespaces, cluster-scoped ones included.
+func forbidOutside(watched []string) k8stesting.ReactionFunc {
+	return func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if slices.Contains(watched, a.GetNamespace()) {
+			return false, nil, nil
+		}
+		return true, nil, apierrors.NewForbidden(a.GetResource().GroupResource(), "", errors.New("no Role here"))
+	}
+}
+
+func forbidWatchOutside(watched []string) k8stesting.WatchReactionFunc {
+	return func(a k8stesting.Action) (bool, watch.Interface, error) {
+		_, _, err := forbidOutside(watched)(a)
+		return err != nil, nil, err
+	}
 }
 
 // partialMeta is the metadata-only view the metadata client serves, for the

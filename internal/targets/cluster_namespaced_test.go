@@ -1,0 +1,126 @@
+package targets
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/chaosd/chaosd/internal/config"
+)
+
+// namespacedObjects spans two watched namespaces and one that is not
+// (other), plus a node. shop's namespace opts in: a Role cannot read it.
+func namespacedObjects() []runtime.Object {
+	return cluster(
+		namespace("shop", optedInOpt),
+		deployment("shop", "web", 2, nil, optedInOpt),
+		deployment("shop", "db", 1, nil),
+		pdb("shop", "web", "web", 1),
+		pod("cart", "bare"),
+		deployment("other", "api", 2, nil, optedInOpt),
+		virtualService("shop", "web"), virtualService("cart", "cart"), virtualService("other", "api"),
+		node("node-1"),
+	)
+}
+
+// In namespaced mode the source reads only the watched namespaces: the
+// fakes refuse everything else with 403, as the API server does for the
+// chart's Roles, and every request any of them recorded names a watched
+// namespace.
+func TestClusterSourceNamespaced(t *testing.T) {
+	fc := newFakeCluster(t, namespacedObjects(), "shop", "cart", "shop")
+	ctx := context.Background()
+
+	var pods []string
+	if err := fc.Pods(ctx, func(m *Meta) error { pods = append(pods, m.Namespace+"/"+m.Name); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(pods)
+	if want := []string{"cart/bare", "shop/db-7d9f-0", "shop/web-7d9f-0", "shop/web-7d9f-1"}; !slices.Equal(pods, want) {
+		t.Errorf("pods %v, want %v", pods, want)
+	}
+
+	nss, err := fc.Namespaces(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nss) != 2 || *nss[0] != (Meta{Name: "cart"}) || *nss[1] != (Meta{Name: "shop"}) {
+		t.Errorf("namespaces %+v, want cart and shop with nothing else known", nss)
+	}
+
+	if w, err := fc.Workload(ctx, KindDeployment, "shop", "web"); err != nil || w == nil || !w.Marks.OptIn {
+		t.Errorf("Workload(shop/web) = %+v, %v; want the opted-in Deployment", w, err)
+	}
+	if w, err := fc.Workload(ctx, KindDeployment, "other", "api"); err != nil || w != nil {
+		t.Errorf("Workload(other/api) = %+v, %v; want nil, nil (not watched)", w, err)
+	}
+
+	var vss []string
+	list, err := fc.VirtualServices(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range list {
+		vss = append(vss, m.Namespace+"/"+m.Name)
+	}
+	if want := []string{"cart/cart", "shop/web"}; !slices.Equal(vss, want) {
+		t.Errorf(`VirtualServices("") = %v, want %v`, vss, want)
+	}
+	if _, err := fc.VirtualServices(ctx, "other"); !errors.Is(err, ErrNamespaced) {
+		t.Errorf(`VirtualServices("other"): err = %v, want ErrNamespaced`, err)
+	}
+	if _, err := fc.Nodes(ctx); !errors.Is(err, ErrNamespaced) {
+		t.Errorf("Nodes: err = %v, want ErrNamespaced", err)
+	}
+	if _, err := fc.NodesRunning(ctx, "shop"); !errors.Is(err, ErrNamespaced) {
+		t.Errorf("NodesRunning: err = %v, want ErrNamespaced", err)
+	}
+
+	// A pick with opt-in reads live status, workloads and PDBs. The
+	// namespace's opt-in is not seen, the Deployment's is.
+	res, err := NewPicker(Options{Source: fc}).Pick(ctx,
+		experiment(config.Target{Kind: config.TargetPod, Namespaces: []string{"shop"}, OptIn: true, Mode: mode("all")}), config.Policy{}, newRand(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(res), []string{"pod/shop/web-7d9f-1"}; res.Considered != 2 || !slices.Equal(got, want) {
+		t.Errorf("picked %v of %d considered, want %v of 2 (the PDB allows one)", got, res.Considered, want)
+	}
+
+	for client, actions := range map[string][]k8stesting.Action{"kube": fc.kube.Actions(), "metadata": fc.meta.Actions(), "istio": fc.istio.Actions()} {
+		if len(actions) == 0 && client != "istio" {
+			t.Errorf("%s client: no request recorded", client)
+		}
+		for _, a := range actions {
+			if ns := a.GetNamespace(); ns != "shop" && ns != "cart" {
+				t.Errorf("%s client: %s %s in namespace %q, want only shop and cart", client, a.GetVerb(), a.GetResource().Resource, ns)
+			}
+		}
+	}
+}
+
+// Cluster-wide mode keeps one informer per resource over every namespace,
+// and a namespace informer.
+func TestClusterSourceClusterWideListsEverything(t *testing.T) {
+	fc := newFakeCluster(t, namespacedObjects())
+	seen := map[string]bool{}
+	for _, a := range fc.meta.Actions() {
+		if a.GetNamespace() != "" {
+			t.Errorf("%s %s in namespace %q, want cluster-wide", a.GetVerb(), a.GetResource().Resource, a.GetNamespace())
+		}
+		seen[a.GetVerb()+" "+a.GetResource().Resource] = true
+	}
+	for _, want := range []string{"list namespaces", "watch namespaces", "list pods", "watch pods", "list deployments", "list replicasets"} {
+		if !seen[want] {
+			t.Errorf("no %s request; got %v", want, seen)
+		}
+	}
+	nss, err := fc.Namespaces(context.Background())
+	if err != nil || len(nss) != 3 {
+		t.Errorf("namespaces %v, %v; want cart, other and shop", nss, err)
+	}
+}
