@@ -42,6 +42,10 @@ type Options struct {
 	Istio istioclient.Interface
 	// Namespace is chaosd's own: node snapshots are kept there.
 	Namespace string
+	// Namespaces, when set, is namespaced mode (chaosd --namespaced): the
+	// Roles chaosd has cover only these namespaces, so recovery lists
+	// VirtualServices in each of them and never reads nodes.
+	Namespaces []string
 	// Identity names this chaosd replica in recorded intents.
 	Identity string
 	Clock    clock.Clock
@@ -107,6 +111,7 @@ type Engine struct {
 	kube          kubernetes.Interface
 	istio         istioclient.Interface
 	namespace     string
+	watched       []string // namespaced mode's namespaces; nil cluster-wide
 	identity      string
 	clock         clock.Clock
 	log           *zap.Logger
@@ -169,7 +174,7 @@ func NewEngine(o Options) (*Engine, error) {
 		acts[config.ActionHTTPAbort], acts[config.ActionHTTPDelay], acts[config.ActionHTTPFault] = vs, vs, vs
 	}
 	return &Engine{
-		kube: o.Kube, istio: o.Istio, namespace: o.Namespace, identity: o.Identity,
+		kube: o.Kube, istio: o.Istio, namespace: o.Namespace, watched: slices.Clone(o.Namespaces), identity: o.Identity,
 		clock: o.Clock, log: o.Logger, recorder: o.Recorder, metrics: m,
 		expiryMargin: o.ExpiryMargin, revertBackoff: o.RevertBackoff,
 		actuators: acts, active: map[string]*Injection{},

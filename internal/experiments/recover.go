@@ -112,31 +112,36 @@ func (e *Engine) Recover(ctx context.Context, isOwned func(runID string) bool) (
 	return rep, errors.Join(append(append(outcomes, unreadable...), listErr)...)
 }
 
-// findRecorded lists every object carrying a chaosd intent.
+// findRecorded lists every object carrying a chaosd intent. In namespaced
+// mode it lists VirtualServices per watched namespace and no nodes; a node
+// snapshot found in chaosd's namespace (left by a cluster-wide chaosd) is
+// reported as failed, since nodes cannot be restored without access to them.
 func (e *Engine) findRecorded(ctx context.Context) ([]found, error) {
 	opts := metav1.ListOptions{LabelSelector: injectedSelector}
 	var all []found
 	var errs []error
 	if e.istio != nil {
-		list, err := e.istio.NetworkingV1().VirtualServices(metav1.NamespaceAll).List(ctx, opts)
-		switch {
-		case apierrors.IsNotFound(err): // Istio's CRDs are not installed
-		case err != nil:
-			errs = append(errs, fmt.Errorf("list virtualservices: %w", err))
-		default:
-			for _, vs := range list.Items {
-				t := targets.Target{Kind: config.TargetVirtualService, Namespace: vs.Namespace, Name: vs.Name}
-				all = append(all, recorded(vsName(vs), vs, t, vsRef(vs), config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault))
+		scopes := []string{metav1.NamespaceAll}
+		if e.watched != nil {
+			scopes = e.watched
+		}
+		for _, ns := range scopes {
+			vss, err := e.recordedVirtualServices(ctx, ns, opts)
+			all = append(all, vss...)
+			if err != nil {
+				errs = append(errs, err)
 			}
 		}
 	}
-	nodes, err := e.kube.CoreV1().Nodes().List(ctx, opts)
-	if err != nil {
-		errs = append(errs, fmt.Errorf("list nodes: %w", err))
-	} else {
-		for i := range nodes.Items {
-			n := &nodes.Items[i]
-			all = append(all, recorded("node/"+n.Name, n, targets.Target{Kind: config.TargetNode, Name: n.Name}, nodeRef(n), config.ActionNodeCordon, config.ActionNodeDrain))
+	if e.watched == nil {
+		nodes, err := e.kube.CoreV1().Nodes().List(ctx, opts)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list nodes: %w", err))
+		} else {
+			for i := range nodes.Items {
+				n := &nodes.Items[i]
+				all = append(all, recorded("node/"+n.Name, n, targets.Target{Kind: config.TargetNode, Name: n.Name}, nodeRef(n), config.ActionNodeCordon, config.ActionNodeDrain))
+			}
 		}
 	}
 	cms, err := e.kube.CoreV1().ConfigMaps(e.namespace).List(ctx, opts)
@@ -144,10 +149,34 @@ func (e *Engine) findRecorded(ctx context.Context) ([]found, error) {
 		errs = append(errs, fmt.Errorf("list configmaps in %s: %w", e.namespace, err))
 	} else {
 		for i := range cms.Items {
-			all = append(all, recordedSnapshot(&cms.Items[i]))
+			f := recordedSnapshot(&cms.Items[i])
+			if f.err == nil && e.watched != nil {
+				f.err = errors.New("a node snapshot cannot be restored in namespaced mode (no access to nodes); restore it with a cluster-wide chaosd")
+			}
+			all = append(all, f)
 		}
 	}
 	return all, errors.Join(errs...)
+}
+
+// recordedVirtualServices lists the VirtualServices of one namespace ("" for
+// all) that carry a chaosd intent.
+func (e *Engine) recordedVirtualServices(ctx context.Context, namespace string, opts metav1.ListOptions) ([]found, error) {
+	list, err := e.istio.NetworkingV1().VirtualServices(namespace).List(ctx, opts)
+	switch {
+	case apierrors.IsNotFound(err): // Istio's CRDs are not installed
+		return nil, nil
+	case err != nil && namespace == metav1.NamespaceAll:
+		return nil, fmt.Errorf("list virtualservices: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("list virtualservices in %s: %w", namespace, err)
+	}
+	var out []found
+	for _, vs := range list.Items {
+		t := targets.Target{Kind: config.TargetVirtualService, Namespace: vs.Namespace, Name: vs.Name}
+		out = append(out, recorded(vsName(vs), vs, t, vsRef(vs), config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault))
+	}
+	return out, nil
 }
 
 // recorded reads the intent on obj; an intent whose action cannot live on

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/targets"
 )
 
 // crashedEngine injects through a second Engine on the same clients, as a
@@ -125,5 +127,55 @@ func TestRecoverNothingToDo(t *testing.T) {
 	}
 	if w := writeVerbs(f.kube.Actions()); len(w) != 0 {
 		t.Errorf("writes = %v", w)
+	}
+}
+
+// In namespaced mode recovery reads only what the Roles allow: the watched
+// namespaces' VirtualServices and chaosd's own ConfigMaps, never nodes. A
+// node snapshot it finds is reported as failed, not restored.
+func TestRecoverNamespaced(t *testing.T) {
+	f := newFixture(t, []runtime.Object{node("n1", false), node("n5", false)}, []runtime.Object{
+		virtualService("shop", "cart", route("a", "cart", "")),
+		virtualService("other", "api", route("a", "api", "")),
+	})
+	ctx := context.Background()
+	old := crashedEngine(t, f)
+	abort := config.Action{Type: config.ActionHTTPAbort, Status: 503}
+	for _, tgt := range []targets.Target{vsTarget("shop", "cart"), vsTarget("other", "api")} {
+		if _, err := old.Inject(ctx, run("dead"), experiment("exp", abort, time.Hour), tgt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, a := range []config.Action{{Type: config.ActionNodeCordon}, {Type: config.ActionNodeDelete, Restore: true}} {
+		name := map[config.ActionType]string{config.ActionNodeCordon: "n1", config.ActionNodeDelete: "n5"}[a.Type]
+		if _, err := old.Inject(ctx, run("dead"), experiment("exp", a, time.Hour), nodeTarget(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.kube.ClearActions()
+	f.istio.ClearActions()
+
+	e, err := NewEngine(Options{Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Namespaces: []string{"shop"}, Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Recover(ctx, func(string) bool { return false })
+	if err == nil || !strings.Contains(err.Error(), "recover node/n5: a node snapshot cannot be restored in namespaced mode") {
+		t.Errorf("err = %v, want the node snapshot reported", err)
+	}
+	if rep.Found != 2 || len(rep.Reverted) != 1 || rep.Reverted[0].Object != "virtualservice/shop/cart" ||
+		len(rep.Failed) != 1 || rep.Failed[0].Object != "node/n5" {
+		t.Errorf("report = %+v, want shop/cart reverted and node/n5 failed", rep)
+	}
+	for _, a := range append(f.kube.Actions(), f.istio.Actions()...) {
+		if ns := a.GetNamespace(); ns != "shop" && ns != chaosdNS {
+			t.Errorf("%s %s in namespace %q, want only shop and %s", a.GetVerb(), a.GetResource().Resource, ns, chaosdNS)
+		}
+	}
+	if hasIntentMarks(getVS(t, f, "shop", "cart")) || !hasIntentMarks(getVS(t, f, "other", "api")) {
+		t.Error("want shop/cart reverted and other/api left alone")
+	}
+	if !getNode(t, f, "n1").Spec.Unschedulable {
+		t.Error("n1 was uncordoned: recovery touched a node")
 	}
 }
