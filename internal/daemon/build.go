@@ -60,9 +60,9 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	if d.notifier, err = newNotifierHolder(cfg, o); err != nil {
 		return nil, err
 	}
-	d.source = targets.NewClusterSource(targets.ClusterOptions{Kube: o.Kube, Metadata: o.Metadata, Istio: o.Istio})
+	d.source = targets.NewClusterSource(targets.ClusterOptions{Kube: o.Kube, Metadata: o.Metadata, Istio: o.Istio, Namespaces: o.WatchNamespaces})
 	d.engine, err = experiments.NewEngine(experiments.Options{
-		Kube: o.Kube, Istio: o.Istio, Namespace: o.Namespace, Identity: o.Identity,
+		Kube: o.Kube, Istio: o.Istio, Namespace: o.Namespace, Namespaces: o.WatchNamespaces, Identity: o.Identity,
 		Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry, Recorder: d.recorder,
 	})
 	if err != nil {

@@ -39,6 +39,11 @@ type Options struct {
 	Istio istioclient.Interface
 	// Namespace is chaosd's own: its Lease, ConfigMap and node snapshots.
 	Namespace string
+	// WatchNamespaces, when set, is namespaced mode (Helm
+	// rbac.scope=namespaced): chaosd reads and changes only these
+	// namespaces and its own, and a config that aims elsewhere, or at
+	// nodes, is refused at start and on reload (config.ValidateScope).
+	WatchNamespaces []string
 	// Identity names this replica (the pod name); unique per replica.
 	Identity string
 	// NodeName is the node chaosd runs on; never a node target.
@@ -72,15 +77,28 @@ type LeaseTimings struct {
 // Run runs the daemon until ctx ends or leadership is lost.
 func Run(ctx context.Context, o Options) error {
 	o = o.withDefaults()
-	cfg, err := config.LoadFile(o.ConfigPath)
+	cfg, err := o.loadConfig()
 	if err != nil {
-		return fmt.Errorf("load config: %w", err)
+		return err
 	}
 	d, err := build(ctx, o, cfg, false)
 	if err != nil {
 		return err
 	}
 	return d.run(ctx)
+}
+
+// loadConfig reads and validates the config file, and in namespaced mode
+// checks it against the watched namespaces.
+func (o Options) loadConfig() (*config.Config, error) {
+	cfg, err := config.LoadFile(o.ConfigPath)
+	if err == nil {
+		err = cfg.ValidateScope(o.WatchNamespaces)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load config: %w", err)
+	}
+	return cfg, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -121,8 +139,12 @@ func (d *daemon) run(ctx context.Context) error {
 			d.log.Error("http server stopped", zap.Error(err))
 		}
 	}()
-	d.log.Info("chaosd started", zap.String("listen", ln.Addr().String()), zap.String("namespace", d.o.Namespace),
-		zap.String("identity", d.o.Identity), zap.Bool("leaderElect", d.o.LeaderElect), zap.String("configHash", d.hash()))
+	fields := []zap.Field{zap.String("listen", ln.Addr().String()), zap.String("namespace", d.o.Namespace),
+		zap.String("identity", d.o.Identity), zap.Bool("leaderElect", d.o.LeaderElect), zap.String("configHash", d.hash())}
+	if len(d.o.WatchNamespaces) > 0 {
+		fields = append(fields, zap.Strings("watchNamespaces", d.o.WatchNamespaces))
+	}
+	d.log.Info("chaosd started", fields...)
 
 	d.source.Start(ctx)
 	go d.watchConfig(ctx)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 )
@@ -20,9 +19,9 @@ var ErrPaused = errors.New("chaosd is paused")
 // those); its own faults are reverted before it returns, even on Ctrl-C.
 func Once(ctx context.Context, o Options, experiment string) (journal.Record, error) {
 	o = o.withDefaults()
-	cfg, err := config.LoadFile(o.ConfigPath)
+	cfg, err := o.loadConfig()
 	if err != nil {
-		return journal.Record{}, fmt.Errorf("load config: %w", err)
+		return journal.Record{}, err
 	}
 	exp, ok := cfg.Experiment(experiment)
 	if !ok {

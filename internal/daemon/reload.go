@@ -11,17 +11,25 @@ import (
 )
 
 // watchConfig follows the mounted config file: a valid change is swapped in
-// without disturbing running faults; an invalid one is rejected, loudly,
-// and the last good config stays in force.
+// without disturbing running faults; an invalid one, or in namespaced mode
+// one aiming outside the watched namespaces, is rejected, loudly, and the
+// last good config stays in force.
 func (d *daemon) watchConfig(ctx context.Context) {
 	w := config.NewWatcher(d.o.ConfigPath, config.WatchOptions{Logger: d.log, InitialHash: d.hash(), Clock: d.o.Clock})
-	w.Run(ctx, func(cfg *config.Config, err error) {
-		if err != nil {
-			d.rejectConfig(err)
-			return
-		}
-		d.applyConfig(ctx, cfg)
-	})
+	w.Run(ctx, func(cfg *config.Config, err error) { d.reload(ctx, cfg, err) })
+}
+
+// reload handles one change of the config file: cfg, or the error that
+// kept it from loading.
+func (d *daemon) reload(ctx context.Context, cfg *config.Config, err error) {
+	if err == nil {
+		err = cfg.ValidateScope(d.o.WatchNamespaces)
+	}
+	if err != nil {
+		d.rejectConfig(err)
+		return
+	}
+	d.applyConfig(ctx, cfg)
 }
 
 func (d *daemon) rejectConfig(err error) {
