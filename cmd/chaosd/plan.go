@@ -13,11 +13,12 @@ import (
 
 func newPlanCommand() *cobra.Command {
 	var (
-		file string
-		next int
-		from string
-		seed uint64
-		live clusterPlan
+		file  string
+		next  int
+		from  string
+		seed  uint64
+		live  clusterPlan
+		scope scopeFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "plan -f FILE [--next N] [--from TIME] [--cluster]",
@@ -29,10 +30,20 @@ With --seed the drawn times are reproducible.
 
 With --cluster it reads the cluster instead and prints, for each experiment, how
 many candidates exist right now, which blast-radius rules exclude the others
-(and a few examples), and a sample pick; it changes nothing.`,
+(and a few examples), and a sample pick; it changes nothing.
+
+With --watch-namespaces the config is checked for namespaced mode first, and
+--cluster reads only those namespaces, as chaosd run --namespaced does.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			watch, err := scope.namespaces()
+			if err != nil {
+				return err
+			}
 			cfg, err := config.LoadFile(file)
+			if err == nil {
+				err = cfg.ValidateScope(watch)
+			}
 			if err != nil {
 				return err
 			}
@@ -46,7 +57,7 @@ many candidates exist right now, which blast-radius rules exclude the others
 				seed = rand.Uint64()
 			}
 			if live.enabled {
-				return live.run(cmd.Context(), cmd.OutOrStdout(), cfg, file, seed)
+				return live.run(cmd.Context(), cmd.OutOrStdout(), cfg, file, seed, watch)
 			}
 			rng := scheduler.NewRand(seed)
 			plans := scheduler.Plan(cfg, start, next, rng)
@@ -59,6 +70,7 @@ many candidates exist right now, which blast-radius rules exclude the others
 	cmd.Flags().StringVar(&from, "from", "", "start time (RFC 3339); default now")
 	cmd.Flags().Uint64Var(&seed, "seed", 0, "random seed for jitter and sample picks (default random)")
 	live.register(cmd.Flags())
+	scope.register(cmd.Flags(), false)
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }

@@ -37,12 +37,13 @@ func (p *clusterPlan) register(fs *pflag.FlagSet) {
 
 // run plans every experiment of cfg against the cluster, drawing each
 // sample pick from its own generator seeded with seed, so a seed replays.
-func (p *clusterPlan) run(ctx context.Context, w io.Writer, cfg *config.Config, file string, seed uint64) error {
+// With watched namespaces it reads only those (namespaced mode).
+func (p *clusterPlan) run(ctx context.Context, w io.Writer, cfg *config.Config, file string, seed uint64, watched []string) error {
 	c, err := p.kube.clients()
 	if err != nil {
 		return err
 	}
-	src := targets.NewClusterSource(targets.ClusterOptions{Kube: c.kube, Metadata: c.metadata, Istio: c.istio})
+	src := targets.NewClusterSource(targets.ClusterOptions{Kube: c.kube, Metadata: c.metadata, Istio: c.istio, Namespaces: watched})
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	src.Start(ctx)

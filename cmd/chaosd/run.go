@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"time"
 
@@ -18,6 +17,7 @@ type daemonFlags struct {
 	journalDir string
 	identity   string
 	nodeName   string
+	scope      scopeFlags
 }
 
 func (f *daemonFlags) register(cmd *cobra.Command) {
@@ -28,9 +28,14 @@ func (f *daemonFlags) register(cmd *cobra.Command) {
 	fs.StringVar(&f.journalDir, "journal-dir", "", "where run journals are written (default: the config's journal.dir, else ./chaosd-journal)")
 	fs.StringVar(&f.identity, "identity", envOr("POD_NAME", hostname()), "this replica's unique name (default $POD_NAME or the hostname)")
 	fs.StringVar(&f.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node chaosd runs on, never a node target (default $NODE_NAME)")
+	f.scope.register(fs, true)
 }
 
 func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
+	watch, err := f.scope.namespaces()
+	if err != nil {
+		return daemon.Options{}, err
+	}
 	log, err := g.logger()
 	if err != nil {
 		return daemon.Options{}, err
@@ -41,22 +46,20 @@ func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
 	}
 	return daemon.Options{
 		ConfigPath: f.configPath, Kube: c.kube, Metadata: c.metadata, Istio: c.istio,
-		Namespace: f.kube.resolvedNamespace(), Identity: f.identity, NodeName: f.nodeName,
+		Namespace: f.kube.resolvedNamespace(), WatchNamespaces: watch, Identity: f.identity, NodeName: f.nodeName,
 		ConfigMap: f.configMap, JournalDir: f.journalDir, Logger: log,
 	}, nil
 }
 
 func newRunCommand(g *globalOptions) *cobra.Command {
 	var (
-		f               daemonFlags
-		listen          string
-		leaderElect     bool
-		leaseName       string
-		leaseDuration   time.Duration
-		renewDeadline   time.Duration
-		retryPeriod     time.Duration
-		namespaced      bool
-		watchNamespaces []string
+		f             daemonFlags
+		listen        string
+		leaderElect   bool
+		leaseName     string
+		leaseDuration time.Duration
+		renewDeadline time.Duration
+		retryPeriod   time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -64,16 +67,17 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 		Long: `Run is the long-running process the Helm chart deploys. It follows the config
 file (hot reload), the pause switches and its Lease; while leading it reverts
 orphaned faults, then runs experiments on their jittered schedules. SIGTERM
-reverts every active fault before exiting.`,
+reverts every active fault before exiting.
+
+With --namespaced --watch-namespaces=a,b (the chart's rbac.scope=namespaced)
+it reads and changes only those namespaces and its own: no nodes, no Namespace
+objects, nothing cluster-wide. A config with node or zone experiments, or
+aiming at other namespaces, is refused at start and on reload.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o, err := f.options(g)
 			if err != nil {
 				return err
-			}
-			if namespaced || len(watchNamespaces) > 0 {
-				// Not implemented yet: the inventory still watches cluster-wide.
-				return errors.New("--namespaced and --watch-namespaces are not supported yet: chaosd needs cluster-wide list/watch on pods, namespaces and workloads (Helm rbac.scope=cluster)")
 			}
 			o.Listen, o.LeaderElect, o.LeaseName = listen, leaderElect, leaseName
 			o.Lease = daemon.LeaseTimings{Duration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod}
@@ -89,8 +93,6 @@ reverts every active fault before exiting.`,
 	fs.DurationVar(&leaseDuration, "lease-duration", 15*time.Second, "leader election lease duration")
 	fs.DurationVar(&renewDeadline, "lease-renew-deadline", 10*time.Second, "leader election renew deadline")
 	fs.DurationVar(&retryPeriod, "lease-retry-period", 2*time.Second, "leader election retry period")
-	fs.BoolVar(&namespaced, "namespaced", false, "RBAC is namespaced (Helm rbac.scope=namespaced); node and zone experiments are refused")
-	fs.StringSliceVar(&watchNamespaces, "watch-namespaces", nil, "namespaces chaosd may target in namespaced mode")
 	return cmd
 }
 

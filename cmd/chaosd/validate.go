@@ -10,7 +10,10 @@ import (
 )
 
 func newValidateCommand() *cobra.Command {
-	var files []string
+	var (
+		files []string
+		scope scopeFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "validate -f FILE [-f FILE...]",
 		Short: "Check config files without touching any cluster",
@@ -18,16 +21,27 @@ func newValidateCommand() *cobra.Command {
 expressions and durations, percentages outside 0-100, selectors and matchers that
 don't parse, duplicate experiment names, undefined policies and experiments aimed
 at excluded namespaces. Every problem is listed with file, line and key path.
-Exits 0 when every file is valid, 1 otherwise.`,
+With --watch-namespaces it also checks what namespaced mode refuses (chaosd run
+--namespaced, Helm rbac.scope=namespaced): node and zone experiments, pod and
+VirtualService targets without namespaces or outside the watched ones, and
+namespaceSelector. Exits 0 when every file is valid, 1 otherwise.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			files = append(files, args...)
 			if len(files) == 0 {
 				return errors.New("no config file given: use -f FILE")
 			}
+			watch, err := scope.namespaces()
+			if err != nil {
+				return err
+			}
 			failed := 0
 			for _, f := range files {
-				if _, err := config.LoadFile(f); err != nil {
+				cfg, err := config.LoadFile(f)
+				if err == nil {
+					err = cfg.ValidateScope(watch)
+				}
+				if err != nil {
 					failed++
 					fmt.Fprintln(cmd.ErrOrStderr(), err)
 					continue
@@ -41,5 +55,6 @@ Exits 0 when every file is valid, 1 otherwise.`,
 		},
 	}
 	cmd.Flags().StringArrayVarP(&files, "file", "f", nil, "config file (repeatable; positional arguments work too)")
+	scope.register(cmd.Flags(), false)
 	return cmd
 }
