@@ -66,7 +66,11 @@ func TestContainerArgs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := containerArgs(t, parseManifests(t, render(t, renderOpts{set: tt.set})))
+			o := renderOpts{set: tt.set}
+			if slices.Contains(tt.set, "rbac.scope=namespaced") {
+				o.files = []string{"testdata/namespaced.values.yaml"} // the default experiment names no namespace
+			}
+			got := containerArgs(t, parseManifests(t, render(t, o)))
 			if !slices.Equal(got, tt.want) {
 				t.Errorf("args:\n got %q\nwant %q", got, tt.want)
 			}

@@ -68,7 +68,7 @@ func TestNotes(t *testing.T) {
 			"    - {name: kill, schedule: '@hourly', dryRun: false, disabled: true, target: {kind: pod, optIn: true}, action: {type: pod-kill}}\n"},
 			[]string{"Dry run is ON"}, []string{warning}},
 		{"namespaced scope explains its limits", renderOpts{files: []string{"testdata/namespaced.values.yaml"}},
-			[]string{"only act in go-demo-8", "node and zone", "does not support this scope yet"}, nil},
+			[]string{"only act in go-demo-8", "node and zone", "must list\nits target namespaces", "chaosd.io/exclude on workloads or pods"}, []string{"not support"}},
 		{"shared ReadWriteOnce journal", renderOpts{set: []string{"persistence.enabled=true"}},
 			[]string{"ReadWriteMany"}, nil},
 		{"existing ConfigMap", renderOpts{set: []string{"existingConfigMap=mine"}},

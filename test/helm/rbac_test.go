@@ -101,8 +101,8 @@ func TestClusterRoleGrantsExactly(t *testing.T) {
 }
 
 func TestNamespacedScopeHasNoClusterRBAC(t *testing.T) {
-	ms := parseManifests(t, render(t, renderOpts{set: []string{
-		"rbac.scope=namespaced", "rbac.namespaces={go-demo-8,shop}",
+	ms := parseManifests(t, render(t, renderOpts{files: []string{"testdata/namespaced.values.yaml"}, set: []string{
+		"rbac.namespaces={go-demo-8,shop}",
 	}}))
 	for _, kind := range []string{"ClusterRole", "ClusterRoleBinding"} {
 		if got := ofKind(ms, kind); len(got) > 0 {

@@ -97,6 +97,18 @@ func TestBadValuesRejected(t *testing.T) {
 			want: []string{"config.experiments[0] (kill)", `"shop"`, "rbac.namespaces"},
 		},
 		{
+			name: "pod target without namespaces in namespaced scope",
+			values: "rbac:\n  scope: namespaced\n  namespaces: [go-demo-8]\nconfig:\n  experiments:\n" +
+				"    - {name: kill, schedule: '@hourly', target: {kind: pod, optIn: true}, action: {type: pod-kill}}\n",
+			want: []string{"config.experiments[0] (kill): target kind pod needs target.namespaces with rbac.scope=namespaced"},
+		},
+		{
+			name: "namespace selector in namespaced scope",
+			values: "rbac:\n  scope: namespaced\n  namespaces: [go-demo-8]\nconfig:\n  experiments:\n" +
+				"    - {name: abort, schedule: '@hourly', duration: 1m, target: {kind: virtualservice, namespaces: [go-demo-8], namespaceSelector: team=a}, action: {type: http-abort, status: 500}}\n",
+			want: []string{"config.experiments[0] (abort): target.namespaceSelector cannot be used with rbac.scope=namespaced: a Role cannot read Namespace objects"},
+		},
+		{
 			name: "node-delete without nodeExperiments",
 			values: "config:\n  experiments:\n" +
 				"    - {name: delete, schedule: '@hourly', target: {kind: node}, action: {type: node-delete}}\n",

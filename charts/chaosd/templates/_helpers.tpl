@@ -91,6 +91,12 @@ values (an existingConfigMap is chaosd's to validate).
 {{- fail (printf "config.experiments[%d] (%s): target kind %s needs cluster-wide access to nodes; it cannot run with rbac.scope=namespaced" $i $name $kind) }}
 {{- end }}
 {{- if and $namespaced (has $kind (list "pod" "virtualservice")) }}
+{{- if empty (dig "target" "namespaces" (list) $e) }}
+{{- fail (printf "config.experiments[%d] (%s): target kind %s needs target.namespaces with rbac.scope=namespaced, listing some of rbac.namespaces" $i $name $kind) }}
+{{- end }}
+{{- if dig "target" "namespaceSelector" "" $e }}
+{{- fail (printf "config.experiments[%d] (%s): target.namespaceSelector cannot be used with rbac.scope=namespaced: a Role cannot read Namespace objects; list target.namespaces instead" $i $name) }}
+{{- end }}
 {{- range $j, $ns := dig "target" "namespaces" (list) $e }}
 {{- if not (has $ns $.Values.rbac.namespaces) }}
 {{- fail (printf "config.experiments[%d] (%s): target namespace %q is not in rbac.namespaces, so chaosd has no access to it" $i $name $ns) }}
