@@ -76,7 +76,7 @@ func (c *Cluster) startWorkers(ctx context.Context, bins binaries) error {
 	if err := os.WriteFile(schedulerConfigPath, []byte(schedulerConfig(l)), 0o644); err != nil {
 		return fmt.Errorf("write scheduler config: %w", err)
 	}
-	kcm, err := c.sup.start("kube-controller-manager", tierClients, bins.controllerManager, controllerManagerArgs(l, c.creds), nil)
+	kcm, err := c.sup.start("kube-controller-manager", tierClients, bins.controllerManager, controllerManagerArgs(l, c.creds, c.opts.NoWorkloadControllers), nil)
 	if err != nil {
 		return err
 	}

@@ -68,10 +68,14 @@ func apiserverArgs(l layout, c credentials) []string {
 // nodelifecycle stays on: it clears the not-ready taint and is what chaosd's
 // node faults meet in a real cluster. The disruption controller keeps PDB
 // status current, which eviction depends on.
-func controllerManagerArgs(l layout, c credentials) []string {
+func controllerManagerArgs(l layout, c credentials, noWorkloadControllers bool) []string {
+	controllers := "*,-node-ipam-controller,-serviceaccount-token-controller"
+	if noWorkloadControllers {
+		controllers += ",-deployment-controller,-replicaset-controller"
+	}
 	return []string{
 		"--kubeconfig=" + l.kubeconfig(),
-		"--controllers=*,-node-ipam-controller,-serviceaccount-token-controller",
+		"--controllers=" + controllers,
 		"--use-service-account-credentials=false",
 		"--kube-api-qps=" + strconv.Itoa(controllerQPS),
 		"--kube-api-burst=" + strconv.Itoa(controllerBurst),

@@ -26,9 +26,12 @@ func TestComponentArgs(t *testing.T) {
 			"--service-account-issuer=https://kubernetes.default.svc", "--service-account-key-file=/w/sa.pub", "--service-account-signing-key-file=/w/sa.key",
 			"--token-auth-file=/w/t.csv", "--endpoint-reconciler-type=none", "--service-cluster-ip-range=10.0.0.0/16",
 		}},
-		{name: "kube-controller-manager", args: controllerManagerArgs(l, creds), want: []string{
+		{name: "kube-controller-manager", args: controllerManagerArgs(l, creds, false), want: []string{
 			"--kubeconfig=/w/kubeconfig", "--controllers=*,-node-ipam-controller,-serviceaccount-token-controller",
 			"--leader-elect=false", "--secure-port=4", "--bind-address=127.0.0.1",
+		}},
+		{name: "kube-controller-manager without workload controllers", args: controllerManagerArgs(l, creds, true), want: []string{
+			"--controllers=*,-node-ipam-controller,-serviceaccount-token-controller,-deployment-controller,-replicaset-controller",
 		}},
 		{name: "kube-scheduler", args: schedulerArgs(l, "/w/s.yaml"), want: []string{"--config=/w/s.yaml", "--secure-port=5", "--bind-address=127.0.0.1"}},
 		{name: "kwok", args: kwokArgs(l, []string{"/s/a.yaml", "/s/b.yaml"}), want: []string{

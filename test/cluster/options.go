@@ -19,6 +19,11 @@ type Options struct {
 	// ControlPlaneNode adds a tainted, kwok-managed "control-plane" Node,
 	// the kind of Node chaosd must never touch.
 	ControlPlaneNode bool
+	// NoWorkloadControllers runs the controller manager without its
+	// Deployment and ReplicaSet controllers, for ApplyBulkBound: a scale
+	// test then creates the pods itself, already bound to nodes, so 100k
+	// pods cost no controller, scheduler or Event writes on two cores.
+	NoWorkloadControllers bool
 
 	// IstioCRDs installs the Istio CRDs shipped with istio.io/api.
 	IstioCRDs bool
@@ -134,6 +139,9 @@ func (o Options) validate() error {
 	}
 	if o.DemoWorkload && o.Existing == nil && !o.Kwok {
 		errs = append(errs, errors.New("demoWorkload: pods only become ready with kwok"))
+	}
+	if o.DemoWorkload && o.NoWorkloadControllers {
+		errs = append(errs, errors.New("demoWorkload: its Deployments need the workload controllers"))
 	}
 	if o.DemoWorkload && !o.IstioCRDs {
 		errs = append(errs, errors.New("demoWorkload: needs istioCRDs for its VirtualServices"))

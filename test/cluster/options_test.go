@@ -19,6 +19,11 @@ func TestOptionsValidate(t *testing.T) {
 			opts:    Options{DemoWorkload: true},
 			wantErr: []string{"pods only become ready with kwok", "needs istioCRDs"},
 		},
+		{
+			name:    "demo without workload controllers",
+			opts:    Options{Kwok: true, IstioCRDs: true, DemoWorkload: true, NoWorkloadControllers: true},
+			wantErr: []string{"demoWorkload: its Deployments need the workload controllers"},
+		},
 		{name: "rules without prometheus", opts: Options{Prometheus: PrometheusOptions{Rules: "groups: []"}}, wantErr: []string{"prometheus.rules"}},
 		{
 			name:    "target without addresses",

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -93,11 +94,8 @@ func (c *Cluster) ApplyBulk(ctx context.Context, namespaces, deploymentsPerNS in
 }
 
 func applyBulk(ctx context.Context, kube kubernetes.Interface, namespaces, deploymentsPerNS int, replicas int32) error {
-	for i := range namespaces {
-		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: BulkNamespace(i), Labels: map[string]string{BulkLabel: "true"}}}
-		if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("create namespace %s: %w", ns.Name, err)
-		}
+	if err := createBulkNamespaces(ctx, kube, namespaces); err != nil {
+		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(bulkConcurrency)
@@ -114,6 +112,149 @@ func applyBulk(ctx context.Context, kube kubernetes.Interface, namespaces, deplo
 		}
 	}
 	return g.Wait()
+}
+
+// ApplyBulkBound creates what ApplyBulk does plus, for each Deployment,
+// the ReplicaSet and the pods its controllers would create, already bound
+// round-robin to the fake worker nodes; kwok then runs them. Skipping the
+// controllers, the scheduler and their Events is what lets 100k pods
+// come up on two cores. It needs Options.NoWorkloadControllers: otherwise
+// the ReplicaSet controller would create a second set of pods.
+func (c *Cluster) ApplyBulkBound(ctx context.Context, namespaces, deploymentsPerNS int, replicas int32) error {
+	if !c.opts.NoWorkloadControllers {
+		return errors.New("ApplyBulkBound needs a cluster started with NoWorkloadControllers")
+	}
+	nodes := make([]string, c.opts.Nodes)
+	for i := range nodes {
+		nodes[i] = workerName(i)
+	}
+	return applyBulkBound(ctx, c.Kube, nodes, namespaces, deploymentsPerNS, replicas)
+}
+
+func applyBulkBound(ctx context.Context, kube kubernetes.Interface, nodes []string, namespaces, deploymentsPerNS int, replicas int32) error {
+	if len(nodes) == 0 {
+		return errors.New("no nodes to bind bulk pods to")
+	}
+	if err := createBulkNamespaces(ctx, kube, namespaces); err != nil {
+		return err
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(bulkConcurrency)
+	next := 0
+	for i := range namespaces {
+		for j := range deploymentsPerNS {
+			d := bulkDeployment(BulkNamespace(i), BulkDeployment(j), replicas)
+			first := next
+			next += int(replicas)
+			g.Go(func() error { return createBoundWorkload(ctx, kube, d, nodes, first) })
+		}
+	}
+	return g.Wait()
+}
+
+// bulkTemplateHash stands in for the pod-template-hash the Deployment
+// controller would compute; every bulk ReplicaSet has the same template.
+const bulkTemplateHash = "bulk"
+
+// createBoundWorkload creates d, its ReplicaSet and its pods, the pods
+// bound to nodes[(first+k) % len(nodes)]; existing objects are kept.
+func createBoundWorkload(ctx context.Context, kube kubernetes.Interface, d *appsv1.Deployment, nodes []string, first int) error {
+	apps := kube.AppsV1()
+	dep, err := createOrGet(ctx, d, apps.Deployments(d.Namespace).Create, apps.Deployments(d.Namespace).Get)
+	if err != nil {
+		return err
+	}
+	tmpl := *d.Spec.Template.DeepCopy()
+	tmpl.Labels[appsv1.DefaultDeploymentUniqueLabelKey] = bulkTemplateHash
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{
+			Name: d.Name + "-" + bulkTemplateHash, Namespace: d.Namespace, Labels: tmpl.Labels,
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(dep, appsv1.SchemeGroupVersion.WithKind("Deployment"))},
+		},
+		Spec: appsv1.ReplicaSetSpec{
+			Replicas: d.Spec.Replicas,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": d.Name, appsv1.DefaultDeploymentUniqueLabelKey: bulkTemplateHash}},
+			Template: tmpl,
+		},
+	}
+	if rs, err = createOrGet(ctx, rs, apps.ReplicaSets(d.Namespace).Create, apps.ReplicaSets(d.Namespace).Get); err != nil {
+		return err
+	}
+	pods := kube.CoreV1().Pods(d.Namespace)
+	for k := range int(ptr.Deref(d.Spec.Replicas, 1)) {
+		pod := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{
+				Name: fmt.Sprintf("%s-%02d", rs.Name, k), Namespace: d.Namespace, Labels: tmpl.Labels,
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))},
+			},
+			Spec: *tmpl.Spec.DeepCopy(),
+		}
+		pod.Spec.NodeName = nodes[(first+k)%len(nodes)]
+		if _, err := createOrGet(ctx, pod, pods.Create, pods.Get); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// createOrGet creates obj, or reads the existing object of its name.
+func createOrGet[T metav1.Object](ctx context.Context, obj T,
+	create func(context.Context, T, metav1.CreateOptions) (T, error),
+	get func(context.Context, string, metav1.GetOptions) (T, error)) (T, error) {
+	out, err := create(ctx, obj, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		out, err = get(ctx, obj.GetName(), metav1.GetOptions{})
+	}
+	if err != nil {
+		return out, fmt.Errorf("create %s/%s: %w", obj.GetNamespace(), obj.GetName(), err)
+	}
+	return out, nil
+}
+
+// WaitBulkPodsReady waits until want pods carrying BulkLabel are Running
+// and Ready, counting them in pages.
+func (c *Cluster) WaitBulkPodsReady(ctx context.Context, want int) error {
+	err := poll(ctx, 10*time.Second, func(ctx context.Context) (bool, string, error) {
+		ready, opts := 0, metav1.ListOptions{Limit: 500, LabelSelector: BulkLabel + "=true", FieldSelector: "status.phase=Running"}
+		for {
+			list, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, opts)
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			for i := range list.Items {
+				if podReady(&list.Items[i]) {
+					ready++
+				}
+			}
+			if opts.Continue = list.Continue; opts.Continue == "" {
+				break
+			}
+		}
+		return ready >= want, fmt.Sprintf("%d/%d bulk pods ready", ready, want), nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for bulk pods: %w", err)
+	}
+	return nil
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func createBulkNamespaces(ctx context.Context, kube kubernetes.Interface, namespaces int) error {
+	for i := range namespaces {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: BulkNamespace(i), Labels: map[string]string{BulkLabel: "true"}}}
+		if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("create namespace %s: %w", ns.Name, err)
+		}
+	}
+	return nil
 }
 
 // bulkDeployment is a minimal pod template that kwok runs on fake nodes.

@@ -6,6 +6,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/utils/ptr"
@@ -70,6 +71,54 @@ func TestApplyBulk(t *testing.T) {
 	}
 	if ptr.Deref(d.Spec.Replicas, 0) != 2 || d.Labels[BulkLabel] != "true" || d.Spec.Template.Spec.NodeSelector[NodeTypeLabel] != NodeTypeKwok {
 		t.Errorf("deployment = %+v", d)
+	}
+}
+
+// TestApplyBulkBound checks the objects the controllers would have made:
+// a ReplicaSet owned by each Deployment, its pods owned by it and bound
+// round-robin to the nodes, and that a second run keeps what exists.
+func TestApplyBulkBound(t *testing.T) {
+	ctx := context.Background()
+	kube := fake.NewClientset()
+	nodes := []string{"n0", "n1", "n2"}
+	for range 2 {
+		if err := applyBulkBound(ctx, kube, nodes, 2, 2, 5); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pods, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods.Items) != 2*2*5 {
+		t.Fatalf("%d pods, want 20", len(pods.Items))
+	}
+	perNode := map[string]int{}
+	for _, p := range pods.Items {
+		perNode[p.Spec.NodeName]++
+		owner := metav1.GetControllerOf(&p)
+		if owner == nil || owner.Kind != "ReplicaSet" {
+			t.Fatalf("pod %s/%s is controlled by %v, want a ReplicaSet", p.Namespace, p.Name, owner)
+		}
+		rs, err := kube.AppsV1().ReplicaSets(p.Namespace).Get(ctx, owner.Name, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := metav1.GetControllerOf(rs); d == nil || d.Kind != "Deployment" || d.Name != p.Labels["app"] {
+			t.Errorf("replicaset %s is controlled by %v, want Deployment %s", rs.Name, d, p.Labels["app"])
+		}
+		if sel, _ := metav1.LabelSelectorAsSelector(rs.Spec.Selector); !sel.Matches(labels.Set(p.Labels)) {
+			t.Errorf("replicaset %s selector %s does not match its pod %s", rs.Name, sel, p.Name)
+		}
+	}
+	for _, n := range nodes {
+		if perNode[n] < 6 || perNode[n] > 7 {
+			t.Errorf("pods per node = %v, want 20 spread round-robin over %v", perNode, nodes)
+			break
+		}
+	}
+	if err := applyBulkBound(ctx, kube, nil, 1, 1, 1); err == nil {
+		t.Error("applyBulkBound without nodes succeeded")
 	}
 }
 
