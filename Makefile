@@ -19,7 +19,7 @@ build-static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/chaosd-static ./cmd/chaosd
 
 lint:
-	@test -z "$$(gofmt -l cmd internal test)" || (echo "gofmt needed:"; gofmt -l cmd internal test; exit 1)
+	@test -z "$$(gofmt -l cmd internal test hack)" || (echo "gofmt needed:"; gofmt -l cmd internal test hack; exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
 
