@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -27,7 +26,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
-	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -65,7 +63,18 @@ const (
 const helmAllActionsValues = `
 rbac:
   nodeExperiments: true
-config:
+` + helmConfigValues + helmPodAndHTTPExperiments + helmNodeExperiments + helmLoadExperiment + `EXTRA_EXPERIMENTS`
+
+// helmNamespacedActionsValues is a namespaced release for go-demo-8 with
+// one experiment per action kind that scope allows: all but node and zone.
+const helmNamespacedActionsValues = `
+rbac:
+  scope: namespaced
+  namespaces: [go-demo-8]
+` + helmConfigValues + helmPodAndHTTPExperiments + helmLoadExperiment
+
+// helmConfigValues is the config both scopes share; the experiments follow.
+const helmConfigValues = `config:
   dryRun: false
   windows: null
   guard:
@@ -78,7 +87,12 @@ config:
     default:
       minPodAge: null
   experiments:
-    - name: pod-kill-delete
+`
+
+// The experiments of the action kinds, by what they need: pods and
+// VirtualServices of go-demo-8, nodes, an HTTP endpoint.
+const (
+	helmPodAndHTTPExperiments = `    - name: pod-kill-delete
       schedule: "@every 1h"
       target: {kind: pod, namespaces: [go-demo-8], selector: app=go-demo-8, mode: one}
       action: {type: pod-kill, gracePeriod: 0s}
@@ -109,7 +123,8 @@ config:
         fixedDelay: {delay: 1s, percent: 10}
       duration: 2s
       observe: 1s
-    - name: node-cordon
+`
+	helmNodeExperiments = `    - name: node-cordon
       schedule: "@every 1h"
       target: {kind: node, selector: type=kwok, mode: one}
       action: {type: node-cordon}
@@ -133,12 +148,38 @@ config:
       action: {type: node-cordon}
       duration: 2s
       observe: 1s
-    - name: http-load
+`
+	helmLoadExperiment = `    - name: http-load
       schedule: "@every 1h"
       target: {kind: url, url: LOAD_URL}
       action: {type: http-load, concurrency: 2, rate: 20, duration: 2s}
       observe: 1s
-EXTRA_EXPERIMENTS`
+`
+)
+
+// helmScope is what differs between the chart's RBAC scopes when chaosd
+// runs as the release's ServiceAccount.
+type helmScope struct {
+	// actions names the experiments of the scope's values, one per action
+	// kind it allows, in order.
+	actions []string
+	// events are the Regarding.Kind/Reason of Events chaosd must record.
+	events []string
+	// args are the scope's flags in the chart's container args.
+	args []string
+}
+
+var (
+	helmClusterScope = helmScope{
+		actions: []string{"pod-kill-delete", "pod-kill-evict", "http-abort", "http-delay", "http-fault", "node-cordon", "node-drain", "node-delete", "zone-cordon", "http-load"},
+		events:  []string{"VirtualService/ChaosInjected", "VirtualService/ChaosReverted", "Node/ChaosInjected", "Node/ChaosReverted"},
+	}
+	helmNamespacedScope = helmScope{
+		actions: []string{"pod-kill-delete", "pod-kill-evict", "http-abort", "http-delay", "http-fault", "http-load"},
+		events:  []string{"VirtualService/ChaosInjected", "VirtualService/ChaosReverted"},
+		args:    []string{"--namespaced", "--watch-namespaces=" + cluster.DemoNamespace},
+	}
+)
 
 // helmUpgradeExperiment is what `helm upgrade` adds to the config.
 const helmUpgradeExperiment = `
@@ -191,15 +232,15 @@ func TestHelmClusterScope(t *testing.T) {
 	var daemon *chaosdProcess
 	var cfg *configDir
 	ok := t.Run("every action kind as the ServiceAccount", func(t *testing.T) {
-		helmEveryAction(t, ctx, c, kubeconfig, &hits)
+		helmEveryAction(t, ctx, c, kubeconfig, &hits, helmClusterScope)
 	})
 	if ok {
 		// Started here, not in a subtest: it lives on until the upgrade.
 		cfg = newConfigDir(t, helmConfigMapData(t, ctx, c))
-		daemon = helmStartDaemon(t, c, kubeconfig, cfg.Path)
+		daemon = helmStartDaemon(t, c, kubeconfig, cfg.Path, helmClusterScope)
 	}
 	ok = ok && t.Run("chaosd run as the ServiceAccount", func(t *testing.T) {
-		helmCheckDaemon(t, ctx, c, daemon)
+		helmCheckDaemon(t, ctx, c, daemon, helmClusterScope)
 	})
 	ok = ok && t.Run("helm upgrade is hot-reloaded without a restart", func(t *testing.T) {
 		helmCheckUpgrade(t, ctx, c, helm, daemon, cfg, values(helmUpgradeExperiment))
@@ -257,13 +298,12 @@ func helmCheckInstalled(t *testing.T, ctx context.Context, c *cluster.Cluster) {
 }
 
 // helmEveryAction runs `chaosd once` for every experiment of the config the
-// chart rendered, as the chart's ServiceAccount, and requires PASSED and no
-// 403 for each, and no fault left behind in between.
-func helmEveryAction(t *testing.T, ctx context.Context, c *cluster.Cluster, kubeconfig string, hits *atomic.Int64) {
+// chart rendered, as the chart's ServiceAccount with the scope's flags, and
+// requires PASSED and no 403 for each, and no fault left behind in between.
+func helmEveryAction(t *testing.T, ctx context.Context, c *cluster.Cluster, kubeconfig string, hits *atomic.Int64, scope helmScope) {
 	cfg := newConfigDir(t, helmConfigMapData(t, ctx, c))
 	journal := filepath.Join(t.TempDir(), "journal")
-	for _, exp := range []string{"pod-kill-delete", "pod-kill-evict", "http-abort", "http-delay", "http-fault",
-		"node-cordon", "node-drain", "node-delete", "zone-cordon", "http-load"} {
+	for _, exp := range scope.actions {
 		// Stop at the first failure: a 403 on the inventory makes every
 		// further run wait out chaosd's 2-minute sync timeout.
 		if t.Failed() {
@@ -272,9 +312,9 @@ func helmEveryAction(t *testing.T, ctx context.Context, c *cluster.Cluster, kube
 		t.Run(exp, func(t *testing.T) {
 			helmSettle(t, ctx, c)
 			begin := time.Now()
-			code, out := helmChaosd(t, kubeconfig, helmOnceTimeout, "once", exp, "--config", cfg.Path,
+			code, out := helmChaosd(t, kubeconfig, helmOnceTimeout, append([]string{"once", exp, "--config", cfg.Path,
 				"--namespace", helmNamespace, "--configmap", helmConfigMap, "--journal-dir", journal,
-				"--identity", "helm-e2e-once", "--log-format", "json")
+				"--identity", "helm-e2e-once", "--log-format", "json"}, scope.args...)...)
 			t.Logf("chaosd once %s as system:serviceaccount:chaosd:chaosd: exit %d in %s", exp, code, time.Since(begin).Round(time.Millisecond))
 			helmRequireNoForbidden(t, "chaosd once "+exp, out)
 			if code != 0 || !strings.Contains(out, "PASSED") {
@@ -291,7 +331,7 @@ func helmEveryAction(t *testing.T, ctx context.Context, c *cluster.Cluster, kube
 	}
 	t.Logf("http-load: %d requests reached the target", hits.Load())
 	helmRequireNoForbidden(t, "the journal", helmReadTree(t, journal))
-	helmCheckEvents(t, ctx, c)
+	helmCheckEvents(t, ctx, c, scope.events)
 }
 
 // helmDaemonSet runs a DaemonSet on every node, in a namespace of its own.
@@ -387,9 +427,9 @@ func helmRequireNoFault(t *testing.T, ctx context.Context, c *cluster.Cluster) {
 }
 
 // helmCheckEvents requires the Events chaosd recorded as the ServiceAccount
-// (events.k8s.io, reporting controller "chaosd"): on VirtualServices in
-// go-demo-8 and on Nodes (which land in "default").
-func helmCheckEvents(t *testing.T, ctx context.Context, c *cluster.Cluster) {
+// (events.k8s.io, reporting controller "chaosd"), as Kind/Reason: on
+// VirtualServices in go-demo-8 and on Nodes (which land in "default").
+func helmCheckEvents(t *testing.T, ctx context.Context, c *cluster.Cluster, want []string) {
 	t.Helper()
 	kinds := map[string]int{}
 	for _, ns := range []string{cluster.DemoNamespace, metav1.NamespaceDefault} {
@@ -404,30 +444,31 @@ func helmCheckEvents(t *testing.T, ctx context.Context, c *cluster.Cluster) {
 		}
 	}
 	t.Logf("Events recorded by chaosd: %v", kinds)
-	for _, want := range []string{"VirtualService/ChaosInjected", "VirtualService/ChaosReverted", "Node/ChaosInjected", "Node/ChaosReverted"} {
-		if kinds[want] == 0 {
-			t.Errorf("no %s Event recorded by chaosd", want)
+	for _, w := range want {
+		if kinds[w] == 0 {
+			t.Errorf("no %s Event recorded by chaosd", w)
 		}
 	}
 }
 
 // helmStartDaemon runs `chaosd run` as startChaosd does, but with the
 // ServiceAccount's kubeconfig and the chart's container args: leader
-// election on the Lease named like the release, its ConfigMap.
-func helmStartDaemon(t *testing.T, c *cluster.Cluster, kubeconfig, cfgPath string) *chaosdProcess {
+// election on the Lease named like the release, its ConfigMap, the scope's
+// flags.
+func helmStartDaemon(t *testing.T, c *cluster.Cluster, kubeconfig, cfgPath string, scope helmScope) *chaosdProcess {
 	t.Helper()
 	addr := freeLoopbackAddr(t)
-	args := []string{"run", "--config", cfgPath, "--kubeconfig", kubeconfig, "--namespace", helmNamespace,
+	args := append([]string{"run", "--config", cfgPath, "--kubeconfig", kubeconfig, "--namespace", helmNamespace,
 		"--identity", "helm-e2e-replica", "--leader-elect=true", "--lease-name", helmFullname,
 		"--configmap", helmConfigMap, "--listen", addr, "--journal-dir", filepath.Join(t.TempDir(), "journal"),
-		"--log-format", "json", "--log-level", "info"}
+		"--log-format", "json", "--log-level", "info"}, scope.args...)
 	return launchChaosd(t, addr, args)
 }
 
 // helmCheckDaemon waits for the daemon to lead (Lease), publish its status
-// on the chart's ConfigMap and run a recovery pass (nodes, VirtualServices
-// and snapshots listed cluster-wide), then requires no 403 in its log.
-func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *chaosdProcess) {
+// on the chart's ConfigMap and run a recovery pass (VirtualServices, and
+// cluster-wide nodes and snapshots), then requires no 403 in its log.
+func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *chaosdProcess, scope helmScope) {
 	eventually(t, time.Minute, "the Lease held by helm-e2e-replica", func() bool {
 		l, err := c.Kube.CoordinationV1().Leases(helmNamespace).Get(ctx, helmFullname, metav1.GetOptions{})
 		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == "helm-e2e-replica"
@@ -437,8 +478,8 @@ func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *c
 		return err == nil && strings.Contains(cm.Annotations["chaosd.io/status"], `"leader":"helm-e2e-replica"`)
 	})
 	st := helmStatus(t, p)
-	if st.State != "running" || len(st.Next) != 10 {
-		t.Errorf("status: state %q with %d next activations, want running with 10", st.State, len(st.Next))
+	if st.State != "running" || len(st.Next) != len(scope.actions) {
+		t.Errorf("status: state %q with %d next activations, want running with %d", st.State, len(st.Next), len(scope.actions))
 	}
 	// Lease renewals (every 2 s) and a few more status publications.
 	time.Sleep(6 * time.Second)
@@ -610,173 +651,6 @@ func helmLeftovers(t *testing.T, ctx context.Context, c *cluster.Cluster) []stri
 		}
 	}
 	return left
-}
-
-// TestHelmNamespacedScope proves rbac.scope=namespaced confines chaosd to
-// rbac.namespaces: the chart refuses, at render time, experiments aimed
-// elsewhere (helm template and helm install alike); and a chaosd forced to
-// aim elsewhere with the release's ServiceAccount token meets 403s from the
-// API server. It also records that `chaosd run --namespaced`, which the
-// chart's Deployment runs in this scope, is refused by chaosd v0.1.0 ("not
-// supported yet": its inventory watches pods cluster-wide).
-func TestHelmNamespacedScope(t *testing.T) {
-	helm := newHelmCLI(t)
-	c := cluster.Start(t, cluster.Options{Kwok: true, IstioCRDs: true, DemoWorkload: true})
-	ctx := context.Background()
-
-	t.Run("the chart refuses experiments outside rbac.namespaces", func(t *testing.T) {
-		tests := []struct {
-			name, values, want string
-		}{
-			{"pod in another namespace", helmNamespacedValues("pod-kill-other", "{kind: pod, namespaces: ["+helmOtherNS+"], mode: one}", "{type: pod-kill}"),
-				`config.experiments[0] (pod-kill-other): target namespace "` + helmOtherNS + `" is not in rbac.namespaces, so chaosd has no access to it`},
-			{"virtualservice in another namespace", helmNamespacedValues("abort-other", "{kind: virtualservice, namespaces: [go-demo-8, "+helmOtherNS+"], mode: one}", "{type: http-abort, status: 500}") + "      duration: 1m\n",
-				`config.experiments[0] (abort-other): target namespace "` + helmOtherNS + `" is not in rbac.namespaces`},
-			{"node experiment", helmNamespacedValues("cordon", "{kind: node, mode: one}", "{type: node-cordon}") + "      duration: 1m\n",
-				`config.experiments[0] (cordon): target kind node needs cluster-wide access to nodes; it cannot run with rbac.scope=namespaced`},
-			{"zone experiment", helmNamespacedValues("zone", "{kind: zone}", "{type: node-cordon}") + "      duration: 1m\n",
-				`config.experiments[0] (zone): target kind zone needs cluster-wide access to nodes`},
-			// values.schema.json catches this one before the templates do.
-			{"no namespaces", "rbac: {scope: namespaced}\n", `at '/rbac/namespaces': minItems: got 0, want 1`},
-		}
-		for _, tt := range tests {
-			t.Run(tt.name, func(t *testing.T) {
-				vals := helm.writeValues(t, tt.values)
-				out, err := helm.run(nil, "template", helmRelease, helm.chart, "--namespace", helmNamespace, "--kube-version", "1.28.0", "-f", vals)
-				if err == nil || !strings.Contains(out, tt.want) {
-					t.Errorf("helm template: %v, want failure with %q:\n%s", err, tt.want, out)
-				}
-				out, err = helm.run(c, "install", helmRelease, helm.chart, "--namespace", helmNamespace, "--create-namespace", "--wait=false", "-f", vals)
-				if err == nil || !strings.Contains(out, tt.want) {
-					t.Errorf("helm install: %v, want failure with %q:\n%s", err, tt.want, out)
-				}
-			})
-		}
-		if out, err := helm.run(c, "list", "--all-namespaces", "--all", "-q"); err != nil || strings.TrimSpace(out) != "" {
-			t.Errorf("releases after refused installs: %q, %v", out, err)
-		}
-		if left := helmLeftovers(t, ctx, c); len(left) > 0 {
-			t.Errorf("refused installs left objects: %v", left)
-		}
-	})
-
-	values := helmNamespacedValues("kill-go-demo-8", "{kind: pod, namespaces: [go-demo-8], selector: app=go-demo-8, mode: one}", "{type: pod-kill}")
-	out, err := helm.run(c, "install", helmRelease, helm.chart, "--namespace", helmNamespace, "--create-namespace",
-		"--wait=false", "-f", helm.writeValues(t, values))
-	if err != nil {
-		t.Fatalf("helm install (namespaced): %v\n%s", err, out)
-	}
-	if !strings.Contains(out, "does not support this scope yet") {
-		t.Errorf("install notes do not warn that chaosd refuses --namespaced:\n%s", out)
-	}
-	t.Cleanup(func() {
-		_, _ = helm.run(c, "uninstall", helmRelease, "--namespace", helmNamespace, "--ignore-not-found")
-	})
-	if l, err := c.Kube.RbacV1().ClusterRoles().List(ctx, metav1.ListOptions{LabelSelector: helmInstanceSel}); err != nil || len(l.Items) > 0 {
-		t.Fatalf("namespaced scope created ClusterRoles: %v %v", l, err)
-	}
-	victim := helmOtherNamespacePod(t, ctx, c)
-	kubeconfig := helmTokenKubeconfig(t, c, helmNamespace, helmFullname)
-
-	t.Run("the API server refuses the ServiceAccount outside rbac.namespaces", func(t *testing.T) {
-		sa := helmClientFor(t, kubeconfig)
-		dry := metav1.DeleteOptions{DryRun: []string{metav1.DryRunAll}}
-		demo, err := c.Kube.CoreV1().Pods(cluster.DemoNamespace).List(ctx, metav1.ListOptions{LabelSelector: "app=go-demo-8"})
-		if err != nil || len(demo.Items) == 0 {
-			t.Fatalf("demo pods: %v", err)
-		}
-		// Allowed where the Role is (server-side dry run: nothing is deleted).
-		if err := sa.CoreV1().Pods(cluster.DemoNamespace).Delete(ctx, demo.Items[0].Name, dry); err != nil {
-			t.Errorf("dry-run delete in go-demo-8: %v, want allowed", err)
-		}
-		forbidden := map[string]error{
-			"delete a pod in " + helmOtherNS: sa.CoreV1().Pods(helmOtherNS).Delete(ctx, victim, dry),
-			"evict a pod in " + helmOtherNS: sa.PolicyV1().Evictions(helmOtherNS).Evict(ctx, &policyv1.Eviction{
-				ObjectMeta: metav1.ObjectMeta{Namespace: helmOtherNS, Name: victim}, DeleteOptions: &dry}),
-		}
-		_, forbidden["list pods cluster-wide"] = sa.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
-		_, forbidden["list nodes"] = sa.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-		_, forbidden["list namespaces"] = sa.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-		for what, err := range forbidden {
-			if !apierrors.IsForbidden(err) {
-				t.Errorf("%s as the ServiceAccount: %v, want 403 Forbidden", what, err)
-			}
-		}
-	})
-
-	t.Run("chaosd aimed at another namespace meets 403s", func(t *testing.T) {
-		// A config the chart would refuse, handed to chaosd directly.
-		cfg := newConfigDir(t, "experiments:\n  - name: kill-other\n    schedule: \"@every 1h\"\n"+
-			"    target: {kind: pod, namespaces: ["+helmOtherNS+"], mode: one}\n    action: {type: pod-kill}\n    observe: 1s\n")
-		code, out := helmChaosd(t, kubeconfig, 20*time.Second, "once", "kill-other", "--config", cfg.Path,
-			"--namespace", helmNamespace, "--configmap", helmConfigMap, "--journal-dir", t.TempDir(), "--log-format", "json")
-		if code == 0 || !regexp.MustCompile(`pods is forbidden: User \\?"system:serviceaccount:chaosd:chaosd\\?" cannot list resource \\?"pods`).MatchString(out) {
-			t.Errorf("exit %d, want a failure on 403 listing pods:\n%s", code, tail(out, 30))
-		}
-		if _, err := c.Kube.CoreV1().Pods(helmOtherNS).Get(ctx, victim, metav1.GetOptions{}); err != nil {
-			t.Errorf("the pod in %s: %v, want untouched", helmOtherNS, err)
-		}
-	})
-
-	t.Run("chaosd run --namespaced is refused as not supported yet", func(t *testing.T) {
-		// The chart's args in this scope (see the Deployment).
-		dep, err := c.Kube.AppsV1().Deployments(helmNamespace).Get(ctx, helmFullname, metav1.GetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		args := dep.Spec.Template.Spec.Containers[0].Args
-		if !slices.Contains(args, "--namespaced") || !slices.Contains(args, "--watch-namespaces=go-demo-8") {
-			t.Fatalf("container args %v lack --namespaced --watch-namespaces=go-demo-8", args)
-		}
-		cfg := newConfigDir(t, helmConfigMapData(t, ctx, c))
-		code, out := helmChaosd(t, kubeconfig, time.Minute, "run", "--config", cfg.Path, "--namespace", helmNamespace,
-			"--configmap", helmConfigMap, "--listen", freeLoopbackAddr(t), "--journal-dir", t.TempDir(),
-			"--namespaced", "--watch-namespaces=go-demo-8")
-		if code == 0 || !strings.Contains(out, "not supported yet") {
-			t.Errorf("exit %d, want the refusal:\n%s", code, out)
-		}
-		t.Logf("chaosd run --namespaced: exit %d: %s", code, strings.TrimSpace(tail(out, 3)))
-	})
-
-	t.Run("helm uninstall leaves nothing behind", func(t *testing.T) {
-		helmCheckUninstall(t, ctx, c, helm)
-	})
-}
-
-// helmNamespacedValues is a namespaced-scope release for go-demo-8 with a
-// single experiment.
-func helmNamespacedValues(name, target, action string) string {
-	return `rbac:
-  scope: namespaced
-  namespaces: [go-demo-8]
-config:
-  dryRun: false
-  experiments:
-    - name: ` + name + `
-      schedule: "@every 1h"
-      target: ` + target + `
-      action: ` + action + `
-`
-}
-
-// helmOtherNamespacePod creates a pod outside rbac.namespaces.
-func helmOtherNamespacePod(t *testing.T, ctx context.Context, c *cluster.Cluster) string {
-	t.Helper()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: helmOtherNS}}
-	if _, err := c.Kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		t.Fatal(err)
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Namespace: helmOtherNS, Name: "bystander", Labels: map[string]string{"app": "bystander"}},
-		Spec: corev1.PodSpec{
-			NodeSelector: map[string]string{cluster.NodeTypeLabel: cluster.NodeTypeKwok},
-			Containers:   []corev1.Container{{Name: "app", Image: "registry.example/bystander:1"}},
-		},
-	}
-	if _, err := c.Kube.CoreV1().Pods(helmOtherNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	return pod.Name
 }
 
 // --- helm, tokens, chaosd as the ServiceAccount ---
