@@ -221,11 +221,7 @@ func helmCheckNamespacedDaemon(t *testing.T, ctx context.Context, c *cluster.Clu
 		t.Errorf("after the reload: configError %q, hash %s (was %s), %d next; want %q and the last good config",
 			st.ConfigError, st.ConfigHash, good, len(st.Next), helmNoNodes)
 	}
-	p.Stop(30 * time.Second)
-	helmRequireNoForbidden(t, "chaosd run --namespaced", p.Log())
-	if !strings.Contains(p.Log(), "chaosd stopped") {
-		t.Errorf("chaosd run did not stop cleanly:\n%s", tail(p.Log(), 40))
-	}
+	helmStopDaemon(t, p)
 }
 
 // helmCheckScopeRefusals hands chaosd, with the chart's namespaced flags,

@@ -246,11 +246,7 @@ func TestHelmClusterScope(t *testing.T) {
 		helmCheckUpgrade(t, ctx, c, helm, daemon, cfg, values(helmUpgradeExperiment))
 	})
 	if daemon != nil {
-		daemon.Stop(30 * time.Second)
-		helmRequireNoForbidden(t, "chaosd run", daemon.Log())
-		if !strings.Contains(daemon.Log(), "chaosd stopped") {
-			t.Errorf("chaosd run did not stop cleanly:\n%s", tail(daemon.Log(), 40))
-		}
+		helmStopDaemon(t, daemon)
 	}
 	if ok {
 		t.Run("helm uninstall leaves nothing behind", func(t *testing.T) {
@@ -484,6 +480,17 @@ func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *c
 	// Lease renewals (every 2 s) and a few more status publications.
 	time.Sleep(6 * time.Second)
 	helmRequireNoForbidden(t, "chaosd run", p.Log())
+}
+
+// helmStopDaemon stops chaosd run (SIGTERM) and requires a clean stop and
+// no 403 in its whole log.
+func helmStopDaemon(t *testing.T, p *chaosdProcess) {
+	t.Helper()
+	p.Stop(30 * time.Second)
+	helmRequireNoForbidden(t, "chaosd run", p.Log())
+	if !strings.Contains(p.Log(), "chaosd stopped") {
+		t.Errorf("chaosd run did not stop cleanly:\n%s", tail(p.Log(), 40))
+	}
 }
 
 type helmStatusDoc struct {
