@@ -49,8 +49,8 @@ func (p *clusterPlan) run(ctx context.Context, w io.Writer, cfg *config.Config, 
 	src.Start(ctx)
 	syncCtx, done := context.WithTimeout(ctx, p.syncTimeout)
 	defer done()
-	if !src.WaitForCacheSync(syncCtx) {
-		return fmt.Errorf("the inventory of pods and workloads did not sync within %s", p.syncTimeout)
+	if err := src.WaitSynced(syncCtx); err != nil {
+		return fmt.Errorf("cluster inventory (waited up to %s): %w", p.syncTimeout, err)
 	}
 	ns := p.kube.resolvedNamespace()
 	picker := targets.NewPicker(targets.Options{Source: src, OwnNamespace: ns, Exhaustive: true})

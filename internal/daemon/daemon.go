@@ -170,7 +170,7 @@ func (d *daemon) run(ctx context.Context) error {
 func (d *daemon) lead(ctx context.Context) {
 	d.leading.Store(true)
 	defer d.leading.Store(false)
-	if !d.source.WaitForCacheSync(ctx) {
+	if !d.waitInventory(ctx) {
 		return
 	}
 	d.recover(ctx)
@@ -181,6 +181,31 @@ func (d *daemon) lead(ctx context.Context) {
 	d.revertAll("leadership ended")
 	d.publishStatus(context.WithoutCancel(ctx))
 }
+
+// waitInventory waits until the inventory has synced, logging every
+// refusal by the API server (wrong RBAC) each deniedLogEvery: the daemon
+// keeps waiting, since a fixed Role heals it without a restart. It reports
+// false when ctx ended first.
+func (d *daemon) waitInventory(ctx context.Context) bool {
+	for {
+		err := d.source.WaitSynced(ctx)
+		if err == nil {
+			return true
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		d.log.Error("cluster inventory refused; waiting for chaosd's RBAC to allow it", zap.Error(err))
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(deniedLogEvery):
+		}
+	}
+}
+
+// deniedLogEvery spaces the errors logged while the inventory is refused.
+const deniedLogEvery = 30 * time.Second
 
 // every calls fn every interval until ctx ends.
 func (d *daemon) every(ctx context.Context, interval time.Duration, fn func(context.Context)) {

@@ -39,8 +39,8 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	d.source.Start(ctx)
 	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	if !d.source.WaitForCacheSync(syncCtx) {
-		return journal.Record{}, fmt.Errorf("cluster inventory did not sync: %w", context.Cause(syncCtx))
+	if err := d.source.WaitSynced(syncCtx); err != nil {
+		return journal.Record{}, fmt.Errorf("cluster inventory: %w", err)
 	}
 	rec := d.runner.RunNow(ctx, cfg, exp)
 	if rec.Verdict == guard.Weakness && d.o.ConfigMap != "" {

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -77,6 +78,9 @@ func (d *daemon) handler() http.Handler {
 		Status: d.status,
 		Ready: func() error {
 			if !d.source.HasSynced() {
+				if err := d.source.Denied(); err != nil {
+					return fmt.Errorf("%w: %w", errNotSynced, err)
+				}
 				return errNotSynced
 			}
 			return nil

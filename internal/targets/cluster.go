@@ -7,8 +7,10 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -73,6 +75,11 @@ type ClusterSource struct {
 	scopes map[string]*inventory
 
 	startOnce sync.Once
+
+	// denials holds, per informer, the last list or watch the API server
+	// refused (403/401) while the informer had not synced.
+	denialsMu sync.Mutex
+	denials   map[cache.SharedIndexInformer]error
 }
 
 // inventory is the pod and workload informers of one namespace, or of all.
@@ -105,20 +112,63 @@ func NewClusterSource(o ClusterOptions) *ClusterSource {
 		istio:    o.Istio,
 		pageSize: o.PageSize,
 		scopes:   map[string]*inventory{},
+		denials:  map[cache.SharedIndexInformer]error{},
 	}
 	watched := sets.New(o.Namespaces...)
 	watched.Delete(metav1.NamespaceAll) // "" would mean every namespace
 	if watched.Len() == 0 {
 		s.namespaces = metaInformer(o.Metadata, gvrNamespaces, metav1.NamespaceAll, true)
 		s.scopes[metav1.NamespaceAll] = newInventory(o.Metadata, metav1.NamespaceAll)
-		return s
+	} else {
+		s.watched = sets.List(watched) // sorted
+		for _, ns := range s.watched {
+			s.scopes[ns] = newInventory(o.Metadata, ns)
+		}
 	}
-	s.watched = sets.List(watched) // sorted
-	for _, ns := range s.watched {
-		s.scopes[ns] = newInventory(o.Metadata, ns)
+	for _, inf := range s.informers() {
+		if err := inf.SetWatchErrorHandlerWithContext(s.watchErrorHandler(inf)); err != nil {
+			panic(fmt.Sprintf("set watch error handler on a new informer: %v", err)) // only fails once started
+		}
 	}
 	return s
 }
+
+// watchErrorHandler remembers the API server's refusals for Denied, then
+// leaves the retry with backoff to client-go.
+func (s *ClusterSource) watchErrorHandler(inf cache.SharedIndexInformer) cache.WatchErrorHandlerWithContext {
+	return func(ctx context.Context, r *cache.Reflector, err error) {
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			s.denialsMu.Lock()
+			s.denials[inf] = err
+			s.denialsMu.Unlock()
+		}
+		cache.DefaultWatchErrorHandler(ctx, r, err)
+	}
+}
+
+// Denied returns a refusal (403 or 401) the API server gave an informer
+// that has not synced yet, or nil. Waiting does not cure a refusal, only an
+// RBAC change does, so one-shot callers stop on it and the daemon's
+// /readyz reports it.
+func (s *ClusterSource) Denied() error {
+	s.denialsMu.Lock()
+	defer s.denialsMu.Unlock()
+	var msgs []string
+	for inf, err := range s.denials {
+		if !inf.HasSynced() {
+			msgs = append(msgs, err.Error())
+		}
+	}
+	if len(msgs) == 0 {
+		return nil
+	}
+	slices.Sort(msgs)
+	return fmt.Errorf("%w: %s", ErrDenied, msgs[0])
+}
+
+// ErrDenied means the API server refused to list or watch what the
+// inventory needs: chaosd's RBAC does not cover it.
+var ErrDenied = errors.New("the API server refused the inventory's list or watch (check chaosd's RBAC)")
 
 func newInventory(client metadata.Interface, namespace string) *inventory {
 	inv := &inventory{pods: metaInformer(client, gvrPods, namespace, true), workloads: map[string]cache.SharedIndexInformer{}}
@@ -149,9 +199,31 @@ func (s *ClusterSource) Start(ctx context.Context) {
 }
 
 // WaitForCacheSync blocks until every informer has synced or ctx is done,
-// and reports whether they synced.
+// and reports whether they synced. It keeps waiting through refusals, as a
+// daemon must while its RBAC is being fixed; see WaitSynced.
 func (s *ClusterSource) WaitForCacheSync(ctx context.Context) bool {
 	return cache.WaitForCacheSync(ctx.Done(), s.synced()...)
+}
+
+// WaitSynced blocks until every informer has synced and returns nil, or
+// returns an error wrapping ErrDenied as soon as the API server refuses a
+// list or watch, or ctx's error with the last refusal if any.
+func (s *ClusterSource) WaitSynced(ctx context.Context) error {
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if s.HasSynced() {
+			return nil
+		}
+		if err := s.Denied(); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("inventory of pods and workloads not synced: %w", context.Cause(ctx))
+		case <-tick.C:
+		}
+	}
 }
 
 // HasSynced reports whether every informer has synced, for /readyz.

@@ -4,9 +4,14 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	kubefake "k8s.io/client-go/kubernetes/fake"
+	metadatafake "k8s.io/client-go/metadata/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -122,5 +127,46 @@ func TestClusterSourceClusterWideListsEverything(t *testing.T) {
 	nss, err := fc.Namespaces(context.Background())
 	if err != nil || len(nss) != 3 {
 		t.Errorf("namespaces %v, %v; want cart, other and shop", nss, err)
+	}
+}
+
+// A source whose RBAC does not cover what it watches fails fast in
+// WaitSynced, naming the refusal, instead of waiting for a sync that a
+// 403 never lets happen; a source that syncs reports no denial.
+func TestClusterSourceDenied(t *testing.T) {
+	tests := []struct {
+		name       string
+		namespaces []string // the source's; the fake's Roles cover only "shop"
+		wantDenied bool
+	}{
+		{name: "watched namespaces covered", namespaces: []string{"shop"}},
+		{name: "a watched namespace not covered", namespaces: []string{"shop", "cart"}, wantDenied: true},
+		{name: "cluster-wide without a ClusterRole", wantDenied: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scheme := metadatafake.NewTestScheme()
+			metav1.AddMetaToScheme(scheme)
+			meta := metadatafake.NewSimpleMetadataClient(scheme)
+			meta.PrependReactor("*", "*", forbidOutside([]string{"shop"}))
+			meta.PrependWatchReactor("*", forbidWatchOutside([]string{"shop"}))
+			src := NewClusterSource(ClusterOptions{Kube: kubefake.NewClientset(), Metadata: meta, Namespaces: tt.namespaces})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			src.Start(ctx)
+			err := src.WaitSynced(ctx)
+			if !tt.wantDenied {
+				if err != nil || src.Denied() != nil {
+					t.Fatalf("WaitSynced = %v, Denied = %v; want both nil", err, src.Denied())
+				}
+				return
+			}
+			if !errors.Is(err, ErrDenied) || !strings.Contains(err.Error(), "forbidden") {
+				t.Fatalf("WaitSynced = %v, want ErrDenied with the API server's message", err)
+			}
+			if ctx.Err() != nil {
+				t.Errorf("WaitSynced returned only after its deadline: %v", err)
+			}
+		})
 	}
 }
