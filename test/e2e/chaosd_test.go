@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -22,6 +23,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
@@ -233,6 +235,17 @@ func (p *chaosdProcess) Get(t testing.TB, path string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// Status reads chaosd's /api/v1/status.
+func (p *chaosdProcess) Status(t testing.TB) control.Status {
+	t.Helper()
+	code, body := p.Get(t, "/api/v1/status")
+	var st control.Status
+	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("GET /api/v1/status = %d %q", code, body)
+	}
+	return st
 }
 
 // runChaosdCommand runs a one-shot chaosd subcommand against c and returns

@@ -123,7 +123,7 @@ func TestGuardVerdicts(t *testing.T) {
 		guardAssertNoFault(t, c)
 
 		eventually(t, 10*time.Second, "status paused for the cooldown", func() bool {
-			st := guardStatus(t, p)
+			st := p.Status(t)
 			return st.State == "paused" && slices.ContainsFunc(st.PauseReasons, func(r string) bool {
 				return strings.Contains(r, "weakness found by guard-abort") && strings.Contains(r, "(until ")
 			})
@@ -153,7 +153,7 @@ func TestGuardVerdicts(t *testing.T) {
 		if code, out := runChaosdCommand(t, c, 30*time.Second, "resume", "--namespace", chaosdNamespace, "--configmap", chaosdConfigMap); code != 0 {
 			t.Fatalf("chaosd resume: exit %d\n%s", code, out)
 		}
-		eventually(t, 10*time.Second, "chaosd to lift the cooldown", func() bool { return guardStatus(t, p).State == "running" })
+		eventually(t, 10*time.Second, "chaosd to lift the cooldown", func() bool { return p.Status(t).State == "running" })
 		skipped := guardWaitRun(t, p, 30*time.Second, "a run after the resume", func(r guardRun) bool { return r.StartedAt.After(resumedAt) })
 		if skipped.Verdict != "skipped" || !strings.Contains(skipped.Reason, "DemoUnhealthy") {
 			t.Fatalf("verdict %q (%s), want skipped by DemoUnhealthy", skipped.Verdict, skipped.Reason)
@@ -706,21 +706,6 @@ func guardWaitRun(t *testing.T, p *chaosdProcess, timeout time.Duration, what st
 		return false
 	})
 	return found
-}
-
-type guardStatusDoc struct {
-	State        string   `json:"state"`
-	PauseReasons []string `json:"pauseReasons"`
-}
-
-func guardStatus(t *testing.T, p *chaosdProcess) guardStatusDoc {
-	t.Helper()
-	code, body := p.Get(t, "/api/v1/status")
-	var st guardStatusDoc
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
-		t.Fatalf("GET /api/v1/status: %d %s", code, body)
-	}
-	return st
 }
 
 // guardMetric returns the value of one series on chaosd's /metrics, NaN

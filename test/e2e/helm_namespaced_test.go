@@ -20,6 +20,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/internal/targets"
 	"github.com/chaosd/chaosd/test/cluster"
 )
@@ -213,11 +214,11 @@ func helmCheckNamespacedDaemon(t *testing.T, ctx context.Context, c *cluster.Clu
 		t.Errorf("GET /metrics: %d, want 200 with chaosd_build_info", code)
 	}
 
-	good := helmStatus(t, p).ConfigHash
+	good := p.Status(t).ConfigHash
 	cfg.Swap(t, helmDrainConfig)
-	var st helmStatusDoc
+	var st control.Status
 	eventually(t, time.Minute, "chaosd to reject the reload aiming at nodes", func() bool {
-		st = helmStatus(t, p)
+		st = p.Status(t)
 		return st.ConfigError != ""
 	})
 	if !strings.Contains(st.ConfigError, helmNoNodes) || st.ConfigHash != good || len(st.Next) != len(helmNamespacedScope.actions) {

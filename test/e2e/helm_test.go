@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -34,6 +33,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
@@ -473,7 +473,7 @@ func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *c
 		cm, err := c.Kube.CoreV1().ConfigMaps(helmNamespace).Get(ctx, helmConfigMap, metav1.GetOptions{})
 		return err == nil && strings.Contains(cm.Annotations["chaosd.io/status"], `"leader":"helm-e2e-replica"`)
 	})
-	st := helmStatus(t, p)
+	st := p.Status(t)
 	if st.State != "running" || len(st.Next) != len(scope.actions) {
 		t.Errorf("status: state %q with %d next activations, want running with %d", st.State, len(st.Next), len(scope.actions))
 	}
@@ -491,25 +491,6 @@ func helmStopDaemon(t *testing.T, p *chaosdProcess) {
 	if !strings.Contains(p.Log(), "chaosd stopped") {
 		t.Errorf("chaosd run did not stop cleanly:\n%s", tail(p.Log(), 40))
 	}
-}
-
-type helmStatusDoc struct {
-	State       string `json:"state"`
-	ConfigHash  string `json:"configHash"`
-	ConfigError string `json:"configError"`
-	Next        []struct {
-		Experiment string `json:"experiment"`
-	} `json:"next"`
-}
-
-func helmStatus(t *testing.T, p *chaosdProcess) helmStatusDoc {
-	t.Helper()
-	code, body := p.Get(t, "/api/v1/status")
-	var st helmStatusDoc
-	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
-		t.Fatalf("GET /api/v1/status: %d %s", code, body)
-	}
-	return st
 }
 
 // helmCheckUpgrade runs `helm upgrade` with one more experiment and checks
@@ -539,9 +520,9 @@ func helmCheckUpgrade(t *testing.T, ctx context.Context, c *cluster.Cluster, hel
 	want := sha256.Sum256([]byte(data))
 	swapped := time.Now()
 	cfg.Swap(t, data)
-	var st helmStatusDoc
+	var st control.Status
 	eventually(t, time.Minute, "chaosd to report the upgraded config", func() bool {
-		st = helmStatus(t, p)
+		st = p.Status(t)
 		return st.ConfigHash == hex.EncodeToString(want[:])
 	})
 	t.Logf("config swapped in -> new hash in /api/v1/status: %s", time.Since(swapped).Round(time.Millisecond))
@@ -555,9 +536,7 @@ func helmCheckUpgrade(t *testing.T, ctx context.Context, c *cluster.Cluster, hel
 		}
 		return false
 	})
-	if st.ConfigError != "" || !slices.ContainsFunc(st.Next, func(n struct {
-		Experiment string `json:"experiment"`
-	}) bool {
+	if st.ConfigError != "" || !slices.ContainsFunc(st.Next, func(n control.NextActivation) bool {
 		return n.Experiment == "added-by-upgrade"
 	}) {
 		t.Errorf("after reload: configError %q, next %v; want no error and added-by-upgrade scheduled", st.ConfigError, st.Next)

@@ -78,7 +78,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 
 	var leader, standby string
 	eventually(t, 30*time.Second, "exactly one replica leading", func() bool {
-		sa, sb := schedStatus(t, procs["a"]), schedStatus(t, procs["b"])
+		sa, sb := procs["a"].Status(t), procs["b"].Status(t)
 		switch {
 		case sa.State == "running" && sb.State == "standby":
 			leader, standby = "a", "b"
@@ -93,7 +93,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 	if code, body := procs[standby].Get(t, "/readyz"); code != 200 {
 		t.Fatalf("standby /readyz = %d %q, want 200 (ready means config valid and caches synced, not leading)", code, body)
 	}
-	if st := schedStatus(t, procs[standby]); st.Leader != "" {
+	if st := procs[standby].Status(t); st.Leader != "" {
 		t.Errorf("standby status names leader %q, want none", st.Leader)
 	}
 	lease := schedLease(t, c)
@@ -117,7 +117,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 	if runs := schedRuns(t, procs[standby]); len(runs) != 0 {
 		t.Fatalf("standby journaled %d runs, want none: %+v", len(runs), runs)
 	}
-	if st := schedStatus(t, procs[leader]); len(st.Active) != 1 || st.Active[0].RunID != held.Run {
+	if st := procs[leader].Status(t); len(st.Active) != 1 || st.Active[0].RunID != held.Run {
 		t.Fatalf("leader's active faults = %+v, want run %s", st.Active, held.Run)
 	}
 
@@ -130,7 +130,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("within 30s of killing %s: took over at %v, orphaned fault reverted at %v", leader, tookOver, reverted)
 		}
-		if tookOver.IsZero() && schedStatus(t, procs[standby]).State == "running" {
+		if tookOver.IsZero() && procs[standby].Status(t).State == "running" {
 			tookOver = time.Now()
 		}
 		if reverted.IsZero() && !schedHasRun(schedFaults(t, c), held.Run) {
@@ -232,7 +232,7 @@ func TestSchedulerHotReload(t *testing.T) {
 	base := withMonitoring(c, schedReloadConfig)
 	cfg := newConfigDir(t, base)
 	p := startChaosd(t, c, cfg.Path)
-	before := schedStatus(t, p)
+	before := p.Status(t)
 	if got := schedNextNames(before); !slices.Equal(got, []string{"first"}) {
 		t.Fatalf("next activations for %v, want [first]", got)
 	}
@@ -244,11 +244,11 @@ func TestSchedulerHotReload(t *testing.T) {
 			sched := "@every " + strconv.Itoa(30+i) + "m"
 			cfg.Swap(t, base+strings.Replace(schedReloadSecond, "SCHEDULE", sched, 1))
 			d := schedWaitFor(t, 30*time.Second, "the reloaded config in the status", func() bool {
-				st := schedStatus(t, p)
+				st := p.Status(t)
 				return st.ConfigHash != hash && slices.Equal(schedNextNames(st), []string{"first", "second"})
 			})
 			took = append(took, d)
-			hash = schedStatus(t, p).ConfigHash
+			hash = p.Status(t).ConfigHash
 		}
 		t.Logf("MEASURED valid reload (symlink swap -> new configHash and next list on /api/v1/status), 5 swaps: %s", schedDurations(took))
 		if v := schedMetric(t, p, "chaosd_config_last_reload_success"); v != 1 {
@@ -261,7 +261,7 @@ func TestSchedulerHotReload(t *testing.T) {
 	})
 
 	t.Run("invalid change rejected, last good config kept", func(t *testing.T) {
-		good := schedStatus(t, p)
+		good := p.Status(t)
 		swapped := time.Now()
 		cfg.Swap(t, base+`  - name: third
     schedule: "every now and then"
@@ -269,9 +269,9 @@ func TestSchedulerHotReload(t *testing.T) {
     action: {type: http-abort, status: 500}
     duration: 10s
 `)
-		eventually(t, 30*time.Second, "configError in the status", func() bool { return schedStatus(t, p).ConfigError != "" })
+		eventually(t, 30*time.Second, "configError in the status", func() bool { return p.Status(t).ConfigError != "" })
 		t.Logf("MEASURED invalid reload rejected after %s", time.Since(swapped).Round(time.Millisecond))
-		st := schedStatus(t, p)
+		st := p.Status(t)
 		if !strings.Contains(st.ConfigError, "experiments[1].schedule") {
 			t.Errorf("configError = %q, want it to name experiments[1].schedule", st.ConfigError)
 		}
@@ -301,7 +301,7 @@ func TestSchedulerHotReload(t *testing.T) {
 	t.Run("fixing the config clears the error", func(t *testing.T) {
 		cfg.Swap(t, base)
 		eventually(t, 30*time.Second, "configError cleared", func() bool {
-			st := schedStatus(t, p)
+			st := p.Status(t)
 			return st.ConfigError == "" && slices.Equal(schedNextNames(st), []string{"first"})
 		})
 		if v := schedMetric(t, p, "chaosd_config_last_reload_success"); v != 1 {
@@ -365,7 +365,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		if n := started(); n != 0 {
 			t.Fatalf("%v runs started while paused: true in the config", n)
 		}
-		if st := schedStatus(t, p); st.State != "paused" || len(st.PauseReasons) == 0 || !strings.Contains(st.PauseReasons[0], "in config") {
+		if st := p.Status(t); st.State != "paused" || len(st.PauseReasons) == 0 || !strings.Contains(st.PauseReasons[0], "in config") {
 			t.Fatalf("status %q %v, want paused by the config", st.State, st.PauseReasons)
 		}
 		if v := schedMetric(t, p, "chaosd_paused", `reason="config"`); v != 1 {
@@ -379,7 +379,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		begin := time.Now()
 		ctl("pause", "--reason", "e2e maintenance")
 		d := schedWaitFor(t, 30*time.Second, "the manual pause in the status", func() bool {
-			st := schedStatus(t, p)
+			st := p.Status(t)
 			return st.State == "paused" && slices.ContainsFunc(st.PauseReasons, func(r string) bool { return strings.Contains(r, "e2e maintenance") })
 		})
 		t.Logf("MEASURED chaosd pause in force %s after the command returned (%s after it started)", d.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
@@ -401,7 +401,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		ctl("resume")
 		d = schedWaitFor(t, 30*time.Second, "a run after chaosd resume", func() bool { return started() > n })
 		t.Logf("MEASURED first run %s after chaosd resume returned", d.Round(time.Millisecond))
-		if st := schedStatus(t, p); st.State != "running" {
+		if st := p.Status(t); st.State != "running" {
 			t.Errorf("state after resume = %q, want running", st.State)
 		}
 	})
@@ -416,7 +416,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		})
 		t.Logf("MEASURED chaosd pause --revert: fault of %s reverted %s after the command returned (%s after it started)",
 			held.Run, d.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
-		eventually(t, 10*time.Second, "no active fault in the status", func() bool { return len(schedStatus(t, p).Active) == 0 })
+		eventually(t, 10*time.Second, "no active fault in the status", func() bool { return len(p.Status(t).Active) == 0 })
 		time.Sleep(4 * time.Second)
 		if f := schedFaults(t, c); len(f) != 0 {
 			t.Fatalf("faults injected while paused with --revert: %+v", f)
@@ -439,7 +439,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		eventually(t, 10*time.Second, "the removed experiment's run journaled", func() bool {
 			return schedRun(t, p, held.Run).Verdict == journal.VerdictAborted
 		})
-		if names := schedNextNames(schedStatus(t, p)); !slices.Equal(names, []string{"idle"}) {
+		if names := schedNextNames(p.Status(t)); !slices.Equal(names, []string{"idle"}) {
 			t.Errorf("next activations for %v, want [idle]", names)
 		}
 	})
@@ -457,7 +457,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		if f := schedFaults(t, c); len(f) != 0 {
 			t.Fatalf("faults injected while paused: revert: %+v", f)
 		}
-		if st := schedStatus(t, p); st.State != "paused" {
+		if st := p.Status(t); st.State != "paused" {
 			t.Errorf("state = %q, want paused", st.State)
 		}
 	})
@@ -587,17 +587,6 @@ func TestSchedulerConcurrencyLimits(t *testing.T) {
 
 	p.Stop(30 * time.Second)
 	schedNoFaultLeft(t, c)
-}
-
-// schedStatus reads /api/v1/status.
-func schedStatus(t testing.TB, p *chaosdProcess) control.Status {
-	t.Helper()
-	code, body := p.Get(t, "/api/v1/status")
-	var st control.Status
-	if code != 200 || json.Unmarshal([]byte(body), &st) != nil {
-		t.Fatalf("GET /api/v1/status = %d %q", code, body)
-	}
-	return st
 }
 
 func schedNextNames(st control.Status) []string {
