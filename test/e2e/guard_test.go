@@ -120,7 +120,7 @@ func TestGuardVerdicts(t *testing.T) {
 		if !weakness.hasPhase("halt") {
 			t.Errorf("timeline has no halt: %+v", weakness.Timeline)
 		}
-		guardAssertNoFault(t, c)
+		assertNoVirtualServiceFault(t, c)
 
 		eventually(t, 10*time.Second, "status paused for the cooldown", func() bool {
 			st := p.Status(t)
@@ -166,13 +166,13 @@ func TestGuardVerdicts(t *testing.T) {
 			t.Errorf("evidence lacks the blocking alert: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		guardAssertNoFault(t, c)
+		assertNoVirtualServiceFault(t, c)
 	})
 
 	c.Exporter.SetHealthy(true)
 	eventually(t, 30*time.Second, "DemoUnhealthy to resolve", func() bool { return !alertActive(t, c, "DemoUnhealthy") })
 	p.Stop(30 * time.Second)
-	guardAssertNoFault(t, c)
+	assertNoVirtualServiceFault(t, c)
 }
 
 // guardAlertmanagerDownConfig holds a fault for a minute, so any revert
@@ -246,7 +246,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 			t.Errorf("evidence does not name alertmanager as the problem: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		guardAssertNoFault(t, c)
+		assertNoVirtualServiceFault(t, c)
 	}
 
 	t.Run("frozen alertmanager reverts the fault and blocks starts", func(t *testing.T) {
@@ -263,7 +263,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 		stopAndCheck(t, mark, syscall.SIGKILL, "connection refused")
 	})
 	p.Stop(30 * time.Second)
-	guardAssertNoFault(t, c)
+	assertNoVirtualServiceFault(t, c)
 }
 
 // guardLatencyConfig makes runs frequent and long: every halt interrupts a
@@ -374,7 +374,7 @@ func TestGuardHaltLatency(t *testing.T) {
 	}
 	t.Logf("%d runs journaled, %d of them injected and were halted", len(runs), halted)
 	p.Stop(30 * time.Second)
-	guardAssertNoFault(t, c)
+	assertNoVirtualServiceFault(t, c)
 }
 
 // guardHalt is one measured halt.
@@ -587,26 +587,6 @@ func (w *guardVSWatcher) assertNoInjectionSince(t *testing.T, mark int) {
 	for _, e := range w.events[min(mark, len(w.events)):] {
 		if e.Injected {
 			t.Errorf("%s was injected at %s although no run may start", e.Name, e.At.Format(time.RFC3339Nano))
-		}
-	}
-}
-
-// guardAssertNoFault fails if any go-demo-8 VirtualService carries chaosd's
-// marks or a fault.
-func guardAssertNoFault(t *testing.T, c *cluster.Cluster) {
-	t.Helper()
-	list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(context.Background(), metav1.ListOptions{})
-	if err != nil {
-		t.Fatalf("list virtualservices: %v", err)
-	}
-	for _, v := range list.Items {
-		if _, ok := v.Annotations["chaosd.io/injection"]; ok || v.Labels["chaosd.io/injected"] != "" {
-			t.Errorf("VirtualService %s still carries chaosd's marks: %v %v", v.Name, v.Labels, v.Annotations)
-		}
-		for _, r := range v.Spec.Http {
-			if r.Fault != nil {
-				t.Errorf("VirtualService %s route %q still has a fault: %v", v.Name, r.Name, r.Fault)
-			}
 		}
 	}
 }

@@ -108,20 +108,5 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 			t.Fatalf("unknown experiment: exit %d, want 2:\n%s", code, out)
 		}
 	})
-	t.Run("no fault left behind", func(t *testing.T) {
-		list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(context.Background(), metav1.ListOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, vs := range list.Items {
-			if _, ok := vs.Annotations["chaosd.io/injection"]; ok || vs.Labels["chaosd.io/injected"] != "" {
-				t.Fatalf("VirtualService %s still carries chaosd's fault: %v %v", vs.Name, vs.Labels, vs.Annotations)
-			}
-			for _, r := range vs.Spec.Http {
-				if r.Fault != nil {
-					t.Fatalf("route %q of %s still has a fault: %v", r.Name, vs.Name, r.Fault)
-				}
-			}
-		}
-	})
+	t.Run("no fault left behind", func(t *testing.T) { assertNoVirtualServiceFault(t, c) })
 }
