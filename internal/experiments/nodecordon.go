@@ -89,6 +89,10 @@ func (w *nodeWriter) cordonAll(ctx context.Context, s Spec) (Record, error) {
 	report := &NodeReport{}
 	rec := Record{Target: s.Target, Intent: s.Intent, Reversible: true, Detail: report}
 	for _, name := range nodesOf(s) {
+		if err := ctx.Err(); err != nil && rec.Applied {
+			// Cancelled mid-zone: hold what landed, touch no more nodes.
+			return rec, fmt.Errorf("cordon node %s: %w", name, err)
+		}
 		node, was, err := w.cordon(ctx, name, s.Intent)
 		if err != nil {
 			err = fmt.Errorf("cordon node %s: %w", name, err)
@@ -124,17 +128,30 @@ func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev
 		was = wasUnschedulable
 		return err
 	})
-	if err != nil && transient(err) {
-		// The write may have landed although its response was lost.
-		if node, gerr := w.kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{}); gerr == nil {
-			if cur, ok := landed(node, in); ok {
-				var orig nodeOriginal
-				_ = json.Unmarshal(cur.Original, &orig)
-				return node, orig.WasUnschedulable, nil
-			}
+	if err != nil {
+		if node, was, ok := w.landed(ctx, name, in); ok {
+			return node, was, nil
 		}
 	}
 	return updated, was, err
+}
+
+// landed reports whether a failed cordon was applied all the same: a lost
+// response or the run's cancellation while the Update was in flight.
+func (w *nodeWriter) landed(ctx context.Context, name string, in Intent) (*corev1.Node, bool, bool) {
+	cctx, cancel := checkContext(ctx)
+	defer cancel()
+	node, err := w.kube.CoreV1().Nodes().Get(cctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, false, false
+	}
+	cur, ok := landed(node, in)
+	if !ok {
+		return nil, false, false
+	}
+	var orig nodeOriginal
+	_ = json.Unmarshal(cur.Original, &orig) // encoded by cordoned
+	return node, orig.WasUnschedulable, true
 }
 
 // cordoned returns node cordoned and carrying the intent.

@@ -60,6 +60,10 @@ func (a *nodeDrain) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err != nil {
 		return rec, err
 	}
+	if err := ctx.Err(); err != nil {
+		// Cancelled while cordoning: the cordon is held, nothing is evicted.
+		return rec, fmt.Errorf("drain %s: %w", strings.Join(nodesOf(s), ","), err)
+	}
 	report := rec.Detail.(*NodeReport)
 	names := strings.Join(nodesOf(s), ",")
 	h := a.helper(ctx, s)

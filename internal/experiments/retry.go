@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -33,6 +34,17 @@ func (e *Engine) revertWithRetry(ctx context.Context, act Actuator, rec Record, 
 		case <-e.clock.After(d):
 		}
 	}
+}
+
+// landedCheckTimeout bounds the read, after a failed write, that tells
+// whether the write was applied anyway.
+const landedCheckTimeout = 10 * time.Second
+
+// checkContext is the context for that read. It is detached from ctx: the
+// run's cancellation (a halt, SIGTERM, a lost lease) is itself a way a write
+// can fail after the API server applied it, and the check must still run.
+func checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), landedCheckTimeout)
 }
 
 // transient reports whether err may go away by itself.

@@ -66,18 +66,31 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		rec = vsRecord(s, in, updated)
 		return nil
 	})
-	if err != nil && transient(err) {
-		// The write may have landed although its response was lost.
-		if vs, gerr := a.get(ctx, s.Target.Namespace, s.Target.Name); gerr == nil {
-			if in, ok := landed(vs, s.Intent); ok {
-				return vsRecord(s, in, vs), nil
-			}
-		}
-	}
 	if err != nil {
+		if rec, ok := a.landed(ctx, s); ok {
+			return rec, nil
+		}
 		return Record{}, fmt.Errorf("inject %s fault on virtualservice %s/%s: %w", s.Action.Type, s.Target.Namespace, s.Target.Name, err)
 	}
 	return rec, nil
+}
+
+// landed reports whether a failed Inject was applied all the same: a lost
+// response (timeout, connection reset) or the run's cancellation while the
+// Update was in flight. Such a fault must be held and reverted like any
+// other.
+func (a *httpFault) landed(ctx context.Context, s Spec) (Record, bool) {
+	cctx, cancel := checkContext(ctx)
+	defer cancel()
+	vs, err := a.get(cctx, s.Target.Namespace, s.Target.Name)
+	if err != nil {
+		return Record{}, false
+	}
+	in, ok := landed(vs, s.Intent)
+	if !ok {
+		return Record{}, false
+	}
+	return vsRecord(s, in, vs), true
 }
 
 func vsRecord(s Spec, in Intent, vs *istiov1.VirtualService) Record {
