@@ -16,4 +16,7 @@ var (
 	// ErrNoOwner reports that a killed pod had no controller, so nothing
 	// will replace it.
 	ErrNoOwner = errors.New("pod has no controller to replace it")
+	// ErrNodeLost reports that a node-delete with restore can no longer be
+	// reverted: neither the Node nor its snapshot exists.
+	ErrNodeLost = errors.New("node lost")
 )

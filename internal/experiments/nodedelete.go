@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 )
@@ -71,18 +72,39 @@ func (a *nodeDelete) Inject(ctx context.Context, s Spec) (Record, error) {
 		return Record{}, fmt.Errorf("delete node %s: save snapshot %s/%s: %w", name, cm.Namespace, cm.Name, err)
 	}
 	uid := node.UID
-	if err := a.kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
-		err = fmt.Errorf("delete node %s: %w", name, err)
-		if cmErr := a.deleteSnapshot(ctx, cm.Name); cmErr != nil {
-			err = errors.Join(err, fmt.Errorf("remove unused snapshot: %w", cmErr))
-		}
-		return Record{}, err
-	}
-	return Record{
+	rec := Record{
 		Target: s.Target, Intent: s.Intent, Applied: true, Reversible: s.Action.Restore,
 		Refs:   []corev1.ObjectReference{nodeRef(node)},
 		Detail: &NodeSnapshot{Node: name, ConfigMap: cm.Namespace + "/" + cm.Name, Restore: s.Action.Restore},
-	}, nil
+	}
+	if err := a.kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
+		return a.afterFailedDelete(ctx, rec, uid, cm.Name, fmt.Errorf("delete node %s: %w", name, err))
+	}
+	return rec, nil
+}
+
+// afterFailedDelete decides what a failed Delete left behind. The delete
+// may have been applied although its response was lost or the run was
+// cancelled while it was in flight: then the snapshot is all that can bring
+// the Node back, so it is kept and the delete is held like a success. When
+// that cannot be told, the snapshot is kept too (restoring a Node that still
+// exists is a no-op) and the record is held with the error. Only a Node
+// seen still there lets the unused snapshot go.
+func (a *nodeDelete) afterFailedDelete(ctx context.Context, rec Record, uid types.UID, cmName string, err error) (Record, error) {
+	cctx, cancel := checkContext(ctx)
+	defer cancel()
+	name := rec.Target.Name
+	node, gerr := a.kube.CoreV1().Nodes().Get(cctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(gerr), gerr == nil && (node.UID != uid || node.DeletionTimestamp != nil):
+		return rec, nil // applied: a node with another UID re-registered after it
+	case gerr != nil:
+		return rec, errors.Join(err, fmt.Errorf("cannot tell whether node %s was deleted, snapshot kept: %w", name, gerr))
+	}
+	if cmErr := a.deleteSnapshot(cctx, cmName); cmErr != nil {
+		err = errors.Join(err, fmt.Errorf("remove unused snapshot: %w", cmErr))
+	}
+	return Record{}, err
 }
 
 // snapshot builds the ConfigMap saving node before it is deleted.
@@ -118,9 +140,7 @@ func (a *nodeDelete) Revert(ctx context.Context, r Record) (Outcome, error) {
 	cmName := snapshotName(r.Intent.Run, name)
 	cm, err := a.kube.CoreV1().ConfigMaps(a.namespace).Get(ctx, cmName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		out.Gone = true
-		out.note("snapshot %s/%s is gone: already restored or removed by hand", a.namespace, cmName)
-		return out, nil
+		return a.revertWithoutSnapshot(ctx, name, cmName)
 	}
 	if err != nil {
 		return out, fmt.Errorf("restore node %s: read snapshot: %w", name, err)
@@ -147,6 +167,24 @@ func (a *nodeDelete) Revert(ctx context.Context, r Record) (Outcome, error) {
 	if err := a.deleteSnapshot(ctx, cmName); err != nil {
 		return out, fmt.Errorf("restore node %s: remove snapshot: %w", name, err)
 	}
+	return out, nil
+}
+
+// revertWithoutSnapshot settles a revert whose snapshot is gone. A Node
+// that exists again was restored already (by an earlier revert whose
+// response was lost, or by its kubelet). Neither snapshot nor Node means
+// the Node is lost, e.g. the snapshot was removed by a recovery that ran
+// before the delete: that is a failure to report, never a success.
+func (a *nodeDelete) revertWithoutSnapshot(ctx context.Context, name, cmName string) (Outcome, error) {
+	var out Outcome
+	_, err := a.kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		return out, fmt.Errorf("restore node %s: %w: neither its snapshot %s/%s nor the node exists", name, ErrNodeLost, a.namespace, cmName)
+	case err != nil:
+		return out, fmt.Errorf("restore node %s: snapshot %s/%s is gone; read node: %w", name, a.namespace, cmName, err)
+	}
+	out.note("snapshot %s/%s is gone and node %s exists: already restored", a.namespace, cmName, name)
 	return out, nil
 }
 

@@ -136,3 +136,96 @@ func TestSnapshotName(t *testing.T) {
 		})
 	}
 }
+
+// deleteLost applies the first delete of a node, then fails the call with
+// err, as when the API server commits the delete and the response is lost,
+// or the run is cancelled while the delete is in flight.
+func deleteLost(f *fixture, err error) {
+	calls := 0
+	f.kube.PrependReactor("delete", "nodes", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if calls++; calls > 1 {
+			return false, nil, nil
+		}
+		if derr := f.kube.Tracker().Delete(corev1.SchemeGroupVersion.WithResource("nodes"), "", a.(k8stesting.DeleteAction).GetName()); derr != nil {
+			return true, nil, derr
+		}
+		return true, nil, err
+	})
+}
+
+func TestNodeDeleteHoldsADeleteWhoseResponseWasLost(t *testing.T) {
+	tests := []struct {
+		name    string
+		err     error
+		restore bool
+	}{
+		{name: "timeout, restore", err: apierrors.NewTimeoutError("response lost", 1), restore: true},
+		{name: "connection reset, restore", err: errors.New("read tcp: connection reset by peer"), restore: true},
+		{name: "run cancelled, restore", err: context.Canceled, restore: true},
+		{name: "timeout, evidence only", err: apierrors.NewTimeoutError("response lost", 1), restore: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+			deleteLost(f, tt.err)
+			ctx := context.Background()
+			inj, _ := f.engine.Inject(ctx, run("r1"), experiment("exp", config.Action{Type: config.ActionNodeDelete, Restore: tt.restore}, time.Minute), nodeTarget("n1"))
+			if inj == nil || inj.Reversible != tt.restore {
+				t.Fatalf("Inject = %+v; want the applied delete held (reversible %v)", inj, tt.restore)
+			}
+			cmName := snapshotName("r1", "n1")
+			if _, err := f.kube.CoreV1().ConfigMaps(chaosdNS).Get(ctx, cmName, metav1.GetOptions{}); err != nil {
+				t.Fatalf("snapshot of the deleted node removed: %v", err)
+			}
+			if !tt.restore {
+				return
+			}
+			if err := f.engine.Revert(ctx, inj); err != nil {
+				t.Fatalf("Revert: %v", err)
+			}
+			if _, err := f.kube.CoreV1().Nodes().Get(ctx, "n1", metav1.GetOptions{}); err != nil {
+				t.Errorf("node not re-created: %v", err)
+			}
+		})
+	}
+}
+
+func TestNodeDeleteRevertWithoutSnapshot(t *testing.T) {
+	tests := []struct {
+		name     string
+		nodeBack bool // the node exists when the revert runs
+		wantErr  string
+	}{
+		{name: "node exists: already restored", nodeBack: true},
+		{name: "node missing too: the node is lost", nodeBack: false, wantErr: "lost"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+			ctx := context.Background()
+			inj, err := f.engine.Inject(ctx, run("r1"), experiment("exp", config.Action{Type: config.ActionNodeDelete, Restore: true}, time.Minute), nodeTarget("n1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Someone (a racing recovery, a human) removed the snapshot.
+			if err := f.kube.CoreV1().ConfigMaps(chaosdNS).Delete(ctx, snapshotName("r1", "n1"), metav1.DeleteOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if tt.nodeBack {
+				if _, err := f.kube.CoreV1().Nodes().Create(ctx, node("n1", false), metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err = f.engine.Revert(ctx, inj)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("Revert: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("Revert = %v, want an error saying the node is %s", err, tt.wantErr)
+			}
+		})
+	}
+}
