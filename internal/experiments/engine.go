@@ -31,8 +31,11 @@ const (
 	revertParallelism = 8
 )
 
-// DefaultRevertBackoff retries a failing revert for about half a minute.
-var DefaultRevertBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 7, Cap: 10 * time.Second}
+// DefaultRevertBackoff retries a failing revert for about half a minute
+// (15 attempts) before Revert reports failure; attempts are never more than
+// 2 s apart, so the API server's return is noticed at once. The background
+// retrier (DefaultRetryBackoff) takes over after that.
+var DefaultRevertBackoff = wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: 15, Cap: 2 * time.Second}
 
 // Options configures an Engine.
 type Options struct {
@@ -50,8 +53,9 @@ type Options struct {
 	Identity string
 	Clock    clock.Clock
 	Logger   *zap.Logger
-	// Registerer receives chaosd_injections_total, chaosd_reverts_total and
-	// chaosd_active_injections; nil registers nothing.
+	// Registerer receives chaosd_injections_total, chaosd_reverts_total,
+	// chaosd_active_injections, chaosd_revert_retries_total and
+	// chaosd_reverts_pending; nil registers nothing.
 	Registerer prometheus.Registerer
 	// Recorder emits Kubernetes Events; nil emits none.
 	Recorder EventRecorder
@@ -65,6 +69,9 @@ type Options struct {
 	// transient errors (default DefaultRevertBackoff), on Clock.
 	ConflictBackoff wait.Backoff
 	RevertBackoff   wait.Backoff
+	// RetryBackoff paces the background retries of a revert that failed
+	// (default DefaultRetryBackoff), on Clock, until it succeeds.
+	RetryBackoff wait.Backoff
 	// MaxLoadRequests caps the requests of one http-load burst.
 	MaxLoadRequests uint64
 }
@@ -96,6 +103,7 @@ type Injection struct {
 	record   Record
 	mu       sync.Mutex // serializes reverts
 	reverted bool
+	retrying bool // a background retrier owns the failed revert
 }
 
 // Engine is the one choke point through which faults are injected and
@@ -104,7 +112,8 @@ type Injection struct {
 //   - Inject: record the intent in the cluster with the change, emit the
 //     Event, count, log, and remember the injection as active;
 //   - Revert / RevertAll: give back what chaosd changed, retrying transient
-//     errors, and forget it;
+//     errors, and forget it; a revert that still fails is retried in the
+//     background until it succeeds or Close is called;
 //   - Recover: revert injections recorded in the cluster that no live run
 //     owns or that have expired.
 type Engine struct {
@@ -119,10 +128,19 @@ type Engine struct {
 	metrics       *metrics
 	expiryMargin  time.Duration
 	revertBackoff wait.Backoff
+	retryBackoff  wait.Backoff
 	actuators     map[config.ActionType]Actuator
+
+	// stop ends the background retries (Close); retries counts them.
+	stop        context.Context
+	stopRetries context.CancelFunc
+	retries     sync.WaitGroup
 
 	mu     sync.Mutex
 	active map[string]*Injection
+	// changed is closed and replaced whenever an injection is forgotten.
+	changed chan struct{}
+	closed  bool
 }
 
 // NewEngine builds an Engine.
@@ -154,6 +172,9 @@ func NewEngine(o Options) (*Engine, error) {
 	if o.RevertBackoff == (wait.Backoff{}) {
 		o.RevertBackoff = DefaultRevertBackoff
 	}
+	if o.RetryBackoff == (wait.Backoff{}) {
+		o.RetryBackoff = DefaultRetryBackoff
+	}
 	if o.MaxLoadRequests == 0 {
 		o.MaxLoadRequests = DefaultMaxLoadRequests
 	}
@@ -173,11 +194,13 @@ func NewEngine(o Options) (*Engine, error) {
 		vs := &httpFault{istio: o.Istio, backoff: o.ConflictBackoff}
 		acts[config.ActionHTTPAbort], acts[config.ActionHTTPDelay], acts[config.ActionHTTPFault] = vs, vs, vs
 	}
+	stop, stopRetries := context.WithCancel(context.Background())
 	return &Engine{
 		kube: o.Kube, istio: o.Istio, namespace: o.Namespace, watched: slices.Clone(o.Namespaces), identity: o.Identity,
 		clock: o.Clock, log: o.Logger, recorder: o.Recorder, metrics: m,
-		expiryMargin: o.ExpiryMargin, revertBackoff: o.RevertBackoff,
-		actuators: acts, active: map[string]*Injection{},
+		expiryMargin: o.ExpiryMargin, revertBackoff: o.RevertBackoff, retryBackoff: o.RetryBackoff,
+		actuators: acts, stop: stop, stopRetries: stopRetries,
+		active: map[string]*Injection{}, changed: make(chan struct{}),
 	}, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -89,15 +90,16 @@ func TestRevertRetriesTransientErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			f.drainEvents()
-			calls := 0
+			var calls atomic.Int32
 			f.kube.PrependReactor("update", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
-				if calls++; calls <= tt.failures {
+				if calls.Add(1) <= int32(tt.failures) {
 					return true, nil, apierrors.NewServiceUnavailable("apiserver restarting")
 				}
 				return false, nil, nil
 			})
 			stop := driveClock(f.clock, time.Second)
 			err = f.engine.Revert(ctx, inj)
+			f.engine.Close() // the background retries are another test's
 			stop()
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Revert = %v, wantErr %v", err, tt.wantErr)
@@ -107,8 +109,9 @@ func TestRevertRetriesTransientErrors(t *testing.T) {
 			}
 			evs := f.drainEvents()
 			if tt.wantErr {
-				if calls != 4 { // RevertBackoff.Steps attempts, then give up
-					t.Errorf("attempts = %d, want 4", calls)
+				retried := f.counter(t, "chaosd_revert_retries_total", nil)
+				if got := int(calls.Load()) - int(retried); got != 4 { // RevertBackoff.Steps attempts, then give up
+					t.Errorf("attempts by Revert = %d, want 4", got)
 				}
 				if !hasEvent(evs, "Warning "+ReasonRevertFailed) {
 					t.Errorf("events = %q, want %s", evs, ReasonRevertFailed)
@@ -229,5 +232,123 @@ func TestInitMetricsExportsZeroCounters(t *testing.T) {
 				t.Errorf("%s{result=%s} = %v, want 0", name, result, got)
 			}
 		}
+	}
+}
+
+// TestFailedRevertIsRetriedUntilItSucceeds: the API server is unavailable
+// for 30 s exactly while a halted run reverts, longer than the caller's
+// bounded revert; the fault is gone within 5 s of the API server's return.
+func TestFailedRevertIsRetriedUntilItSucceeds(t *testing.T) {
+	const outage = 30 * time.Second
+	f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+	f.engine.revertBackoff = DefaultRevertBackoff
+	ctx := context.Background()
+	inj, err := f.engine.Inject(ctx, run("r1"), experiment("exp", config.Action{Type: config.ActionNodeCordon}, time.Hour), nodeTarget("n1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back := f.clock.Now().Add(outage)
+	reverted := make(chan time.Time, 1)
+	f.kube.PrependReactor("update", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		now := f.clock.Now()
+		if now.Before(back) {
+			return true, nil, apierrors.NewServiceUnavailable("apiserver down")
+		}
+		select {
+		case reverted <- now:
+		default:
+		}
+		return false, nil, nil
+	})
+	stop := driveClock(f.clock, 100*time.Millisecond)
+	defer stop()
+	if err := f.engine.Revert(ctx, inj); err == nil {
+		t.Fatal("Revert succeeded during the outage; the test needs it to give up")
+	}
+	select {
+	case at := <-reverted:
+		if late := at.Sub(back); late > 5*time.Second {
+			t.Errorf("fault gone %v after the API server came back, want within 5s", late)
+		}
+	case <-time.After(10 * time.Second): // real time: a guard, not a pace
+		t.Fatalf("fault still held at %v, %v after the API server came back: the failed revert was never retried",
+			f.clock.Now().Format(time.TimeOnly), f.clock.Now().Sub(back))
+	}
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := f.engine.WaitReverted(wctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := getNode(t, f, "n1"); n.Spec.Unschedulable || hasIntentMarks(n) {
+		t.Error("node still cordoned")
+	}
+	if got := f.counter(t, "chaosd_revert_retries_total", map[string]string{"result": resultSuccess}); got != 1 {
+		t.Errorf("successful retries = %v, want 1", got)
+	}
+	if got := f.counter(t, "chaosd_reverts_total", map[string]string{"result": resultSuccess}); got != 1 {
+		t.Errorf("successful reverts = %v, want 1", got)
+	}
+	if got := f.counter(t, "chaosd_reverts_pending", nil); got != 0 {
+		t.Errorf("pending reverts = %v, want 0", got)
+	}
+	retried := f.logs.FilterMessage("revert retry failed").All()
+	if len(retried) == 0 {
+		t.Fatal("no retry logged")
+	}
+	for _, key := range []string{"experiment", "run", "action", "target", "namespace", "attempt"} {
+		if _, ok := retried[0].ContextMap()[key]; !ok {
+			t.Errorf("retry log line lacks key %q: %v", key, retried[0].ContextMap())
+		}
+	}
+}
+
+func TestRevertAllIncludesRevertsPendingRetry(t *testing.T) {
+	f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+	ctx := context.Background()
+	inj, err := f.engine.Inject(ctx, run("r1"), experiment("exp", config.Action{Type: config.ActionNodeCordon}, time.Hour), nodeTarget("n1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var down atomic.Bool
+	down.Store(true)
+	f.kube.PrependReactor("update", "nodes", func(k8stesting.Action) (bool, runtime.Object, error) {
+		if down.Load() {
+			return true, nil, apierrors.NewServiceUnavailable("apiserver down")
+		}
+		return false, nil, nil
+	})
+	stop := driveClock(f.clock, time.Second)
+	err = f.engine.Revert(ctx, inj)
+	stop() // the retrier now waits on the clock, which nobody steps
+	if err == nil {
+		t.Fatal("Revert succeeded during the outage")
+	}
+	if got := f.counter(t, "chaosd_reverts_pending", nil); got != 1 {
+		t.Errorf("pending reverts = %v, want 1", got)
+	}
+	down.Store(false)
+	if err := f.engine.RevertAll(ctx); err != nil {
+		t.Fatalf("RevertAll: %v", err)
+	}
+	if len(f.engine.Active()) != 0 || getNode(t, f, "n1").Spec.Unschedulable {
+		t.Error("RevertAll left the fault pending retry")
+	}
+	f.engine.Close() // the retrier finds it reverted and ends
+	if got := f.counter(t, "chaosd_reverts_pending", nil); got != 0 {
+		t.Errorf("pending reverts = %v after Close, want 0", got)
+	}
+}
+
+func TestWaitRevertedNamesWhatIsHeld(t *testing.T) {
+	f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
+	ctx := context.Background()
+	if _, err := f.engine.Inject(ctx, run("r1"), experiment("exp", config.Action{Type: config.ActionNodeCordon}, time.Hour), nodeTarget("n1")); err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	cancel()
+	err := f.engine.WaitReverted(wctx)
+	if err == nil || !strings.Contains(err.Error(), "node-cordon of run r1 on node/n1") || !errors.Is(err, context.Canceled) {
+		t.Errorf("WaitReverted = %v, want it to name the held cordon", err)
 	}
 }

@@ -72,6 +72,7 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs []runtime.Obj
 	if err != nil {
 		t.Fatalf("NewEngine: %v", err)
 	}
+	t.Cleanup(e.Close) // stops background revert retries
 	f.engine = e
 	return f
 }

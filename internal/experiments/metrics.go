@@ -21,6 +21,8 @@ type metrics struct {
 	injections *prometheus.CounterVec
 	reverts    *prometheus.CounterVec
 	active     prometheus.Gauge
+	retries    *prometheus.CounterVec
+	pending    prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -37,6 +39,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "chaosd_active_injections",
 			Help: "Faults injected by this process and not yet reverted.",
 		}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chaosd_revert_retries_total",
+			Help: "Background retries of reverts that had failed, by experiment, action and result (success, failed).",
+		}, []string{"experiment", "action", "result"}),
+		pending: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "chaosd_reverts_pending",
+			Help: "Faults whose revert failed and is being retried in the background.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
@@ -49,6 +59,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		return nil, err
 	}
 	if m.active, err = promreg.Register(reg, m.active); err != nil {
+		return nil, err
+	}
+	if m.retries, err = promreg.Register(reg, m.retries); err != nil {
+		return nil, err
+	}
+	if m.pending, err = promreg.Register(reg, m.pending); err != nil {
 		return nil, err
 	}
 	return m, nil

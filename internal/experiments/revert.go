@@ -13,7 +13,9 @@ import (
 // Revert gives back what inj changed, retrying transient errors, and
 // forgets it. Reverting twice, or reverting a fault with nothing to give
 // back, is a no-op. A target deleted meanwhile counts as reverted. On error
-// the injection stays active (and recorded in the cluster).
+// the injection stays active (and recorded in the cluster), and the Engine
+// keeps retrying it in the background until it succeeds (WaitReverted
+// waits for that).
 func (e *Engine) Revert(ctx context.Context, inj *Injection) error {
 	inj.mu.Lock()
 	defer inj.mu.Unlock()
@@ -32,12 +34,18 @@ func (e *Engine) Revert(ctx context.Context, inj *Injection) error {
 	}
 	out, err := e.revertRecord(ctx, inj.record, log)
 	if err != nil {
+		e.retryLater(inj, err, log)
 		return fmt.Errorf("revert %s of run %s on %s: %w", inj.Action, inj.Run.ID, inj.Target, err)
 	}
+	e.finish(inj, out, log)
+	return nil
+}
+
+// finish marks inj reverted and forgets it. The caller holds inj.mu.
+func (e *Engine) finish(inj *Injection, out Outcome, log *zap.Logger) {
 	inj.reverted = true
 	e.forget(inj.ID)
 	log.Info("reverted", zap.Bool("targetGone", out.Gone), zap.Strings("notes", out.Notes))
-	return nil
 }
 
 // revertRecord reverts one record with retries, and counts and reports the
@@ -58,6 +66,12 @@ func (e *Engine) revertRecord(ctx context.Context, rec Record, log *zap.Logger) 
 			fmt.Sprintf("run %s: %v", rec.Intent.Run, err))
 		return out, err
 	}
+	e.reportReverted(rec, out)
+	return out, nil
+}
+
+// reportReverted counts a successful revert and emits its Event.
+func (e *Engine) reportReverted(rec Record, out Outcome) {
 	note := fmt.Sprintf("%s of run %s reverted", rec.Intent.Action, rec.Intent.Run)
 	if out.Gone {
 		note += "; target gone, nothing left to revert"
@@ -65,13 +79,12 @@ func (e *Engine) revertRecord(ctx context.Context, rec Record, log *zap.Logger) 
 	if len(out.Notes) > 0 {
 		note += ": " + joinNotes(out.Notes)
 	}
+	result := resultSuccess
 	if out.Gone {
-		count(resultGone)
-	} else {
-		count(resultSuccess)
+		result = resultGone
 	}
+	e.metrics.reverts.WithLabelValues(rec.Intent.Experiment, string(rec.Intent.Action), result).Inc()
 	e.emit(rec.Refs, corev1.EventTypeNormal, ReasonReverted, "Revert", note)
-	return out, nil
 }
 
 func (e *Engine) forget(id string) {
@@ -80,12 +93,14 @@ func (e *Engine) forget(id string) {
 	if _, ok := e.active[id]; ok {
 		delete(e.active, id)
 		e.metrics.active.Dec()
+		close(e.changed)
+		e.changed = make(chan struct{})
 	}
 }
 
-// RevertAll reverts every active injection of this Engine, in parallel: the
-// emergency stop and the SIGTERM path. Pass a context that outlives the
-// cancelled run contexts.
+// RevertAll reverts every active injection of this Engine, in parallel,
+// those retried in the background included: the emergency stop and the
+// SIGTERM path. Pass a context that outlives the cancelled run contexts.
 func (e *Engine) RevertAll(ctx context.Context) error {
 	active := e.Active()
 	errs := make([]error, len(active))
