@@ -35,7 +35,8 @@ func newOnceCommand(g *globalOptions) *cobra.Command {
 the pause switches, prints the run summary and writes its journal.
 
 Exit codes: 0 passed, 1 weakness found, 2 error (the run failed, or chaosd
-could not run it), 3 skipped (the guard blocked the start, chaosd is paused, or
+could not run it, or a fault is still held because its revert kept failing
+for two minutes), 3 skipped (the guard blocked the start, chaosd is paused, or
 no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -48,7 +49,8 @@ no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`
 			if errors.Is(err, daemon.ErrPaused) {
 				return &exitError{code: exitSkipped, err: err}
 			}
-			if err != nil {
+			held := errors.Is(err, daemon.ErrFaultsHeld)
+			if err != nil && !held {
 				return &exitError{code: exitFailed, err: err}
 			}
 			if asJSON {
@@ -57,6 +59,9 @@ no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`
 				_ = enc.Encode(rec)
 			} else {
 				printSummary(cmd.OutOrStdout(), rec)
+			}
+			if held { // whatever the verdict: the run did not clean up
+				return &exitError{code: exitFailed, err: err}
 			}
 			if code := verdictExitCode(rec.Verdict); code != exitPassed {
 				return &exitError{code: code, err: errors.New("")}

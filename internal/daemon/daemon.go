@@ -221,9 +221,15 @@ func (d *daemon) every(ctx context.Context, interval time.Duration, fn func(cont
 	}
 }
 
-// shutdown reverts what is left, drains notifications and stops serving.
+// shutdown reverts what is left, stops the engine's background revert
+// retries, drains notifications and stops serving. A fault whose revert
+// still fails stays recorded in the cluster for the next leader's recovery.
 func (d *daemon) shutdown(srv *http.Server) {
 	d.revertAll("shutdown")
+	d.engine.Close()
+	if held := len(d.engine.Active()); held > 0 {
+		d.log.Error("faults still held at shutdown; the next leader's recovery reverts them", zap.Int("held", held))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := d.notifier.close(ctx); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 )
@@ -13,10 +15,22 @@ import (
 // ErrPaused means a one-shot run was refused because chaosd is paused.
 var ErrPaused = errors.New("chaosd is paused")
 
+// ErrFaultsHeld means a one-shot run ended with a fault still in place: its
+// revert kept failing for onceRevertWait. The intent stays recorded in the
+// cluster, so a running chaosd's recovery (or the intent's expiry) reverts
+// it later; the run must not be reported as clean.
+var ErrFaultsHeld = errors.New("faults still held")
+
+// onceRevertWait bounds how long a one-shot run keeps retrying a failed
+// revert after its run ended, as long as the runner's default RevertTimeout.
+const onceRevertWait = 2 * time.Minute
+
 // Once runs one experiment now, honouring the guard, the blast radius and
 // the pause switches, and returns its record. It never schedules, never
 // leads and never recovers other processes' faults (a running daemon owns
-// those); its own faults are reverted before it returns, even on Ctrl-C.
+// those); its own faults are reverted before it returns, even on Ctrl-C. A
+// revert that fails is retried for up to onceRevertWait; if a fault is still
+// held then, Once returns the record with ErrFaultsHeld.
 func Once(ctx context.Context, o Options, experiment string) (journal.Record, error) {
 	o = o.withDefaults()
 	cfg, err := o.loadConfig()
@@ -46,12 +60,34 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	if rec.Verdict == guard.Weakness && d.o.ConfigMap != "" {
 		d.log.Info("a daemon sharing this ConfigMap is not paused by a one-shot run; pause it with chaosd pause if needed")
 	}
+	// Even on Ctrl-C: the process must not exit while its fault is held.
+	waitCtx, cancelWait := context.WithTimeout(context.WithoutCancel(ctx), onceRevertWait)
+	defer cancelWait()
+	if err := d.awaitReverts(waitCtx); err != nil {
+		return rec, err
+	}
 	return rec, nil
 }
 
-// shutdownOnce reverts anything left and flushes notifications.
+// awaitReverts waits while the engine retries the reverts that failed,
+// until none is held or ctx ends; then it reports ErrFaultsHeld.
+func (d *daemon) awaitReverts(ctx context.Context) error {
+	if len(d.engine.Active()) == 0 {
+		return nil
+	}
+	d.log.Warn("a revert failed; retrying until it succeeds", zap.Int("held", len(d.engine.Active())))
+	if err := d.engine.WaitReverted(ctx); err != nil {
+		return fmt.Errorf("%w: %w; a running chaosd's recovery, or the intent's expiry, reverts them", ErrFaultsHeld, err)
+	}
+	d.log.Info("every fault reverted")
+	return nil
+}
+
+// shutdownOnce reverts anything left, stops the engine's retries and
+// flushes notifications.
 func (d *daemon) shutdownOnce() {
 	d.revertAll("one-shot run ended")
+	d.engine.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = d.notifier.close(ctx)
