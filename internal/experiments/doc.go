@@ -12,8 +12,14 @@
 //     actuator once in a decorator that only reads and logs what would change;
 //   - Kubernetes Events, metrics and logs are emitted here and nowhere else.
 //
+// A write that fails (a lost response, or the run cancelled while it was in
+// flight) is checked on a fresh context: if it landed, it is held and
+// reverted like any other.
+//
 // Engine.Revert restores what chaosd changed and nothing else, retrying
-// conflicts and transient API errors; Engine.RevertAll is the emergency stop;
+// conflicts and transient API errors; a revert that still fails is retried
+// in the background until it succeeds or Engine.Close is called, and
+// Engine.WaitReverted waits for that; Engine.RevertAll is the emergency stop;
 // Engine.Recover reverts injections recorded in the cluster that no live run
 // owns, which is how a new leader cleans up after a crashed one. The cluster,
 // never local disk, is the source of truth.
