@@ -223,6 +223,7 @@ func TestInitMetricsExportsZeroCounters(t *testing.T) {
 	f.engine.InitMetrics([]config.Experiment{experiment("abort", config.Action{Type: config.ActionHTTPAbort}, time.Minute)})
 	for name, c := range map[string]*prometheus.CounterVec{
 		"chaosd_injections_total": f.engine.metrics.injections, "chaosd_reverts_total": f.engine.metrics.reverts,
+		"chaosd_revert_retries_total": f.engine.metrics.retries,
 	} {
 		if n := testutil.CollectAndCount(c, name); n != 2 {
 			t.Errorf("%d %s series, want success and failed", n, name)

@@ -70,8 +70,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// InitMetrics creates each experiment's injection and revert counters at
-// zero for the results dashboards and alerts watch (success, failed). A
+// InitMetrics creates each experiment's injection, revert and revert retry
+// counters at zero for the results dashboards and alerts watch (success,
+// failed). A
 // counter series that first appears at 1 is invisible to increase(), so
 // without this the first injection of an experiment would never mark a
 // dashboard and the first failed revert would never fire ChaosdRevertFailed.
@@ -80,6 +81,7 @@ func (e *Engine) InitMetrics(exps []config.Experiment) {
 		for _, result := range []string{resultSuccess, resultFailed} {
 			e.metrics.injections.WithLabelValues(exp.Name, string(exp.Action.Type), result)
 			e.metrics.reverts.WithLabelValues(exp.Name, string(exp.Action.Type), result)
+			e.metrics.retries.WithLabelValues(exp.Name, string(exp.Action.Type), result)
 		}
 	}
 }
