@@ -54,7 +54,6 @@ func (e *Engine) retryLater(inj *Injection, err error, log *zap.Logger) {
 // or the Engine is closed.
 func (e *Engine) retry(inj *Injection, err error, log *zap.Logger) {
 	defer e.retries.Done()
-	defer e.metrics.pending.Dec()
 	b := e.retryBackoff
 	for attempt := 1; ; attempt++ {
 		d := b.Step()
@@ -65,6 +64,7 @@ func (e *Engine) retry(inj *Injection, err error, log *zap.Logger) {
 		select {
 		case <-e.stop.Done():
 			t.Stop()
+			e.metrics.pending.Dec()
 			return
 		case <-t.C():
 		}
@@ -76,11 +76,13 @@ func (e *Engine) retry(inj *Injection, err error, log *zap.Logger) {
 }
 
 // retryOnce makes one background attempt; done is true once nothing is
-// left to retry.
+// left to retry. The pending gauge drops before the injection is forgotten,
+// so whoever WaitReverted wakes sees it settled.
 func (e *Engine) retryOnce(inj *Injection, attempt int, log *zap.Logger) (done bool, err error) {
 	inj.mu.Lock()
 	defer inj.mu.Unlock()
 	if inj.reverted {
+		e.metrics.pending.Dec()
 		return true, nil
 	}
 	count := func(result string) {
@@ -93,6 +95,7 @@ func (e *Engine) retryOnce(inj *Injection, attempt int, log *zap.Logger) (done b
 		var out Outcome
 		if out, err = safeRevert(ctx, act, inj.record); err == nil {
 			count(resultSuccess)
+			e.metrics.pending.Dec()
 			e.reportReverted(inj.record, out)
 			e.finish(inj, out, log.With(zap.Int("attempt", attempt)))
 			return true, nil
