@@ -115,6 +115,7 @@ func (w *nodeWriter) cordonAll(ctx context.Context, s Spec) (Record, error) {
 func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev1.Node, bool, error) {
 	var updated *corev1.Node
 	var was bool
+	sent := false // an Update went out: a failure may still have landed
 	err := retry.RetryOnConflict(w.backoff, func() error {
 		node, err := w.kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -124,11 +125,12 @@ func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev
 		if err != nil {
 			return err
 		}
+		sent = true
 		updated, err = w.kube.CoreV1().Nodes().Update(ctx, next, metav1.UpdateOptions{})
 		was = wasUnschedulable
 		return err
 	})
-	if err != nil {
+	if err != nil && sent {
 		if node, was, ok := w.landed(ctx, name, in); ok {
 			return node, was, nil
 		}

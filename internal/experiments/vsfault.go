@@ -50,6 +50,7 @@ func (a *httpFault) Plan(ctx context.Context, s Spec) (Plan, error) {
 
 func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 	var rec Record
+	sent := false // an Update went out: a failure may still have landed
 	err := retry.RetryOnConflict(a.backoff, func() error {
 		vs, err := a.get(ctx, s.Target.Namespace, s.Target.Name)
 		if err != nil {
@@ -59,6 +60,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		if err != nil {
 			return err
 		}
+		sent = true
 		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{})
 		if err != nil {
 			return err
@@ -66,10 +68,12 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		rec = vsRecord(s, in, updated)
 		return nil
 	})
-	if err != nil {
+	if err != nil && sent {
 		if rec, ok := a.landed(ctx, s); ok {
 			return rec, nil
 		}
+	}
+	if err != nil {
 		return Record{}, fmt.Errorf("inject %s fault on virtualservice %s/%s: %w", s.Action.Type, s.Target.Namespace, s.Target.Name, err)
 	}
 	return rec, nil
