@@ -125,6 +125,8 @@ type Policy struct {
 	// desired replicas, counting pods that are already unavailable.
 	MaxUnavailablePerWorkload IntOrPercent `koanf:"maxUnavailablePerWorkload"`
 	// MinReadyNodes that must stay Ready and schedulable after a node fault.
+	// A node with a NoSchedule or NoExecute taint (control-plane nodes, for
+	// one) does not count, whatever tolerations some pods have.
 	MinReadyNodes int `koanf:"minReadyNodes"`
 	// RespectPodDisruptionBudgets refuses pods whose PDB allows no disruption.
 	RespectPodDisruptionBudgets *bool `koanf:"respectPodDisruptionBudgets"`

@@ -38,8 +38,8 @@ type pdbBudget struct {
 
 func (b *pdbBudget) left() int { return b.pdb.DisruptionsAllowed - b.used }
 
-// nodeBudget is how many more Ready, schedulable nodes this call may take
-// without leaving fewer than minReadyNodes.
+// nodeBudget is how many more Ready, schedulable, untainted nodes this call
+// may take without leaving fewer than minReadyNodes (see readySchedulable).
 type nodeBudget struct {
 	readySchedulable int // in the whole cluster, before this call
 	minReady         int
