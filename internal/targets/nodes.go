@@ -56,6 +56,13 @@ func (p *Picker) listNodes(ctx context.Context, t config.Target) ([]Node, nodeFi
 // for workloads in general, and a node only some of them tolerate is not it.
 func readySchedulable(n *Node) bool { return n.Ready && !n.Unschedulable && !n.Deleting && !n.Tainted }
 
+// countsForFloor reports whether a node counts towards minReadyNodes now:
+// readySchedulable, and not reserved by a concurrent run whose cordon,
+// drain or delete may still be in flight.
+func (p *Picker) countsForFloor(n *Node) bool {
+	return readySchedulable(n) && !p.taken.nodes.Has(n.Name)
+}
+
 // floorCost is how many nodes of the minReadyNodes budget taking n uses.
 func floorCost(n *Node) int {
 	if readySchedulable(n) {
@@ -98,7 +105,7 @@ func (p *Picker) pickNodes(ctx context.Context, t config.Target, policy config.P
 	var res Result
 	for i := range nodes {
 		n := &nodes[i]
-		if readySchedulable(n) {
+		if p.countsForFloor(n) {
 			pick.budget.readySchedulable++
 		}
 		if !filter.matches(n) {

@@ -38,7 +38,7 @@ func (p *Picker) pickZones(ctx context.Context, t config.Target, policy config.P
 	byName := map[string]*zone{}
 	for i := range nodes {
 		n := &nodes[i]
-		if readySchedulable(n) {
+		if p.countsForFloor(n) {
 			pick.budget.readySchedulable++
 		}
 		value, ok := n.Labels.Lookup(label)
@@ -52,7 +52,7 @@ func (p *Picker) pickZones(ctx context.Context, t config.Target, policy config.P
 			pick.all = append(pick.all, z)
 		}
 		z.all = append(z.all, n)
-		z.alive = z.alive || readySchedulable(n)
+		z.alive = z.alive || p.countsForFloor(n)
 		if !filter.matches(n) {
 			continue
 		}
