@@ -23,6 +23,8 @@ type Config struct {
 	// DryRun picks and logs targets but changes nothing in the cluster.
 	DryRun bool `koanf:"dryRun"`
 	// MaxConcurrentRuns caps simultaneous runs across all experiments.
+	// Concurrent runs share one blast radius: a run reserves what it picked
+	// until it ends, and the others count that against their budgets.
 	MaxConcurrentRuns int `koanf:"maxConcurrentRuns"`
 	// Windows limits when chaos may run at all.
 	Windows Windows `koanf:"windows"`
