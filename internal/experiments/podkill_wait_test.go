@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -103,6 +104,34 @@ func TestPodKillReadsOnlyTheOwnersPods(t *testing.T) {
 				if sel != "app=web" {
 					t.Errorf("pod list %d has label selector %q, want the ReplicaSet's app=web", i+1, sel)
 				}
+			}
+		})
+	}
+}
+
+// TestReplacementSelector: the apps/v1 workloads are read for their
+// selector; any other controller's pods are found by the killed pod's
+// labels; a pod without labels under such a controller is not looked for.
+func TestReplacementSelector(t *testing.T) {
+	rs := replicaSetRef("web-1")
+	job := metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "nightly", UID: "uid-nightly", Controller: ptr(true)}
+	tests := []struct {
+		name    string
+		pod     *corev1.Pod
+		ref     metav1.OwnerReference
+		want    string
+		wantErr error
+	}{
+		{name: "a ReplicaSet's spec.selector", pod: labelled(pod("shop", "web-a", "n1", &rs, true), "app", "web", "extra", "x"), ref: rs, want: "app=web"},
+		{name: "another controller: the pod's labels", pod: labelled(pod("shop", "nightly-x", "n1", &job, true), "job-name", "nightly"), ref: job, want: "job-name=nightly"},
+		{name: "another controller and no labels", pod: pod("shop", "nightly-y", "n1", &job, true), ref: job, wantErr: errNoSelector},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{replicaSetSelecting("web-1", "web")}, nil)
+			got, err := replacementSelector(context.Background(), f.kube, tt.pod, &tt.ref)
+			if got != tt.want || !errors.Is(err, tt.wantErr) {
+				t.Errorf("replacementSelector = %q, %v; want %q, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
