@@ -23,6 +23,8 @@ type Config struct {
 	// DryRun picks and logs targets but changes nothing in the cluster.
 	DryRun bool `koanf:"dryRun"`
 	// MaxConcurrentRuns caps simultaneous runs across all experiments.
+	// Concurrent runs share one blast radius: a run reserves what it picked
+	// until it ends, and the others count that against their budgets.
 	MaxConcurrentRuns int `koanf:"maxConcurrentRuns"`
 	// Windows limits when chaos may run at all.
 	Windows Windows `koanf:"windows"`
@@ -125,6 +127,8 @@ type Policy struct {
 	// desired replicas, counting pods that are already unavailable.
 	MaxUnavailablePerWorkload IntOrPercent `koanf:"maxUnavailablePerWorkload"`
 	// MinReadyNodes that must stay Ready and schedulable after a node fault.
+	// A node with a NoSchedule or NoExecute taint (control-plane nodes, for
+	// one) does not count, whatever tolerations some pods have.
 	MinReadyNodes int `koanf:"minReadyNodes"`
 	// RespectPodDisruptionBudgets refuses pods whose PDB allows no disruption.
 	RespectPodDisruptionBudgets *bool `koanf:"respectPodDisruptionBudgets"`

@@ -68,9 +68,12 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	if err != nil {
 		return nil, fmt.Errorf("build experiments engine: %w", err)
 	}
+	// Runs reserve what they pick in the ledger until they end, and the
+	// picker counts those reservations against every budget.
+	ledger := targets.NewLedger()
 	picker := targets.NewPicker(targets.Options{
 		Source: d.source, OwnNamespace: o.Namespace, OwnPodName: o.Identity, OwnNodeName: o.NodeName,
-		Held: heldBy{d.engine}, Clock: o.Clock, Logger: o.Logger,
+		Held: heldBy{d.engine}, Reserved: ledger, Clock: o.Clock, Logger: o.Logger,
 	})
 	journalDir := o.JournalDir
 	if journalDir == "" {
@@ -87,7 +90,7 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	d.initExperimentMetrics(cfg)
 	d.runner = runner.New(runner.Options{
 		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
-		Notifier: runObserver{d}, Pause: d.self, Metrics: d.runStats,
+		Notifier: runObserver{d}, Pause: d.self, Metrics: d.runStats, Reservations: ledger,
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{

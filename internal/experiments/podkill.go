@@ -3,6 +3,7 @@ package experiments
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,6 +40,9 @@ type PodKill struct {
 	Owner    string    `json:"owner,omitempty"`
 	OwnerUID types.UID `json:"ownerUID,omitempty"`
 	KilledAt time.Time `json:"killedAt"`
+	// Selector finds the owner's pods (see replacementSelector): the
+	// siblings and the replacement are listed by it, never the namespace.
+	Selector string `json:"selector,omitempty"`
 	// Siblings are the owner's pods that existed before the kill: none of
 	// them is a replacement.
 	Siblings []types.UID `json:"-"`
@@ -70,8 +74,16 @@ func (a *podKill) Inject(ctx context.Context, s Spec) (Record, error) {
 	kill := &PodKill{Namespace: ns, Pod: name, UID: pod.UID, Method: s.Action.Method}
 	if ref := metav1.GetControllerOf(pod); ref != nil {
 		kill.Owner, kill.OwnerUID = ref.Kind+"/"+ref.Name, ref.UID
-		if kill.Siblings, err = a.siblings(ctx, ns, ref.UID); err != nil {
-			return Record{}, fmt.Errorf("kill pod %s/%s: list siblings: %w", ns, name, err)
+		kill.Selector, err = replacementSelector(ctx, a.kube, pod, ref)
+		switch {
+		case errors.Is(err, errNoSelector):
+			// Killed all the same; WaitReplacement will say it cannot look.
+		case err != nil:
+			return Record{}, fmt.Errorf("kill pod %s/%s: %w", ns, name, err)
+		default:
+			if kill.Siblings, err = a.siblings(ctx, ns, kill.Selector, ref.UID); err != nil {
+				return Record{}, fmt.Errorf("kill pod %s/%s: list siblings: %w", ns, name, err)
+			}
 		}
 	}
 	if s.Action.Method == config.PodKillEvict {
@@ -95,8 +107,8 @@ func (a *podKill) Revert(context.Context, Record) (Outcome, error) {
 	return Outcome{}, nil
 }
 
-func (a *podKill) siblings(ctx context.Context, ns string, owner types.UID) ([]types.UID, error) {
-	list, err := a.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+func (a *podKill) siblings(ctx context.Context, ns, selector string, owner types.UID) ([]types.UID, error) {
+	list, err := a.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return nil, err
 	}

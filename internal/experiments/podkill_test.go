@@ -39,7 +39,8 @@ func TestPodKill(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, []runtime.Object{pod("shop", "web-a", "n1", &rs, true), pod("shop", "web-b", "n1", &rs, true)}, nil)
+			f := newFixture(t, []runtime.Object{replicaSetSelecting("web-1", "web"),
+				labelled(pod("shop", "web-a", "n1", &rs, true), "app", "web"), labelled(pod("shop", "web-b", "n1", &rs, true), "app", "web")}, nil)
 			var blocked []string
 			if tt.blocked {
 				blocked = []string{"web-a"}
@@ -92,7 +93,8 @@ func TestWaitReplacement(t *testing.T) {
 	rs := replicaSetRef("web-1")
 	other := replicaSetRef("api-1")
 	kill := &PodKill{Namespace: "shop", Pod: "web-a", UID: "uid-web-a", Owner: "ReplicaSet/web-1", OwnerUID: "uid-web-1",
-		KilledAt: t0, Siblings: []types.UID{"uid-web-a", "uid-web-b"}}
+		KilledAt: t0, Selector: "app=web", Siblings: []types.UID{"uid-web-a", "uid-web-b"}}
+	web := func(p *corev1.Pod) *corev1.Pod { return labelled(p, "app", "web") }
 	readyAt := func(p *corev1.Pod, at time.Time) *corev1.Pod {
 		p.Status.Conditions[0].LastTransitionTime = metav1.NewTime(at)
 		return p
@@ -107,14 +109,14 @@ func TestWaitReplacement(t *testing.T) {
 	}{
 		{
 			name:     "new ready pod of the same owner",
-			existing: []runtime.Object{pod("shop", "web-b", "n1", &rs, true), readyAt(pod("shop", "web-c", "n2", &rs, true), t0.Add(7*time.Second))},
+			existing: []runtime.Object{web(pod("shop", "web-b", "n1", &rs, true)), web(readyAt(pod("shop", "web-c", "n2", &rs, true), t0.Add(7*time.Second)))},
 			now:      10 * time.Second,
 			want:     Replacement{Pod: "web-c", ReadyAt: t0.Add(7 * time.Second), After: 7 * time.Second},
 		},
 		{
 			name:     "siblings, other owners and unready pods are not replacements; no transition time means seen now",
-			existing: []runtime.Object{pod("shop", "web-b", "n1", &rs, true), pod("shop", "api-x", "n1", &other, true), pod("shop", "web-c", "n1", &rs, false)},
-			later:    pod("shop", "web-d", "n2", &rs, true),
+			existing: []runtime.Object{web(pod("shop", "web-b", "n1", &rs, true)), web(pod("shop", "api-x", "n1", &other, true)), web(pod("shop", "web-c", "n1", &rs, false))},
+			later:    web(pod("shop", "web-d", "n2", &rs, true)),
 			want:     Replacement{Pod: "web-d", ReadyAt: t0.Add(time.Second), After: time.Second}, // second poll
 		},
 	}
@@ -145,6 +147,17 @@ func TestWaitReplacement(t *testing.T) {
 		f := newFixture(t, nil, nil)
 		if _, err := f.engine.WaitReplacement(context.Background(), &PodKill{Namespace: "shop", Pod: "bare"}, time.Second); !errors.Is(err, ErrNoOwner) {
 			t.Errorf("err = %v, want ErrNoOwner", err)
+		}
+	})
+	t.Run("a controller whose pods no selector finds is not looked for", func(t *testing.T) {
+		f := newFixture(t, nil, nil)
+		unlabelled := *kill
+		unlabelled.Selector = ""
+		if _, err := f.engine.WaitReplacement(context.Background(), &unlabelled, time.Second); !errors.Is(err, errNoSelector) {
+			t.Errorf("err = %v, want errNoSelector", err)
+		}
+		if n := len(f.kube.Actions()); n != 0 {
+			t.Errorf("%d API calls, want none", n)
 		}
 	})
 	t.Run("gives up when the context ends", func(t *testing.T) {

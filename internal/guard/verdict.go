@@ -40,22 +40,28 @@ type RunOutcome struct {
 
 // DeriveVerdict judges a run. The first rule that applies wins:
 //  1. preflight not OK                 → Skipped (nothing was injected)
-//  2. the revert failed                → Error (a fault may still be active;
-//     this outranks everything, someone must look)
-//  3. halted for a weakness            → Weakness (an injection error caused
+//  2. halted and the revert failed     → Weakness, whatever the halt's reason:
+//     the worst case (an unhealthy or unseen system that may still carry the
+//     fault) must get at least a weakness's self-pause, alert and
+//     notifications; the reason says the revert failed
+//  3. the revert failed otherwise      → Error (a fault may still be active;
+//     someone must look)
+//  4. halted for a weakness            → Weakness (an injection error caused
 //     by the halt cancelling the injection must not hide the evidence)
-//  4. halted because the guard stayed unknown → Aborted
-//  5. the injection failed             → Error
-//  6. no final evaluation              → Aborted (chaosd stopped mid-run)
-//  7. final evaluation Blocked         → Weakness
-//  8. final evaluation Unknown         → Error (the run cannot be judged)
-//  9. otherwise                        → Passed
+//  5. halted because the guard stayed unknown → Aborted
+//  6. the injection failed             → Error
+//  7. no final evaluation              → Aborted (chaosd stopped mid-run)
+//  8. final evaluation Blocked         → Weakness
+//  9. final evaluation Unknown         → Error (the run cannot be judged)
+//  10. otherwise                       → Passed
 //
 // The returned string explains the verdict in one line.
 func DeriveVerdict(o RunOutcome) (Verdict, string) {
 	switch {
 	case o.Preflight.State != StateOK:
 		return Skipped, "preflight " + o.Preflight.Summary()
+	case o.Halt != nil && o.RevertErr != nil:
+		return Weakness, fmt.Sprintf("halted (%s), then the revert failed, the fault may still be active: %v", o.Halt.Message, o.RevertErr)
 	case o.RevertErr != nil:
 		return Error, fmt.Sprintf("revert failed: %v", o.RevertErr)
 	case o.Halt != nil && o.Halt.Reason == HaltWeakness:

@@ -43,10 +43,13 @@ func (rn *run) execute(ctx context.Context) {
 		rn.conclude(guard.DeriveVerdict(guard.RunOutcome{Preflight: pre}))
 		return
 	}
-	chosen, ok := rn.pick(ctx)
+	chosen, release, ok := rn.pick(ctx)
 	if !ok {
 		return
 	}
+	// Held through observe and the replacement wait: budgets come back
+	// when the run is over, not when its revert call returns.
+	defer release()
 	if rn.r.o.Journal != nil { // an in-progress record survives a crash mid-fault
 		_ = rn.r.o.Journal.Write(rn.rec)
 	}
@@ -103,15 +106,15 @@ func (rn *run) execute(ctx context.Context) {
 	}
 }
 
-// pick chooses targets; false means the run ended here.
-func (rn *run) pick(ctx context.Context) ([]targets.Target, bool) {
-	policy := rn.cfg.PolicyFor(rn.exp)
-	res, err := rn.r.o.Picker.Pick(ctx, rn.exp, policy, rn.rng)
+// pick chooses targets and reserves them until release; false means the
+// run ended here.
+func (rn *run) pick(ctx context.Context) ([]targets.Target, func(), bool) {
+	res, release, err := rn.pickAndReserve(ctx)
 	rn.rec.Selection = selectionOf(res)
 	if err != nil {
 		rn.note(journal.PhasePick, "", "picking targets failed", err)
 		rn.conclude(guard.Error, fmt.Sprintf("picking targets failed: %v", err))
-		return nil, false
+		return nil, nil, false
 	}
 	rn.note(journal.PhasePick, "", fmt.Sprintf("%d of %d candidates eligible, chose %d", res.Eligible, res.Considered, len(res.Targets)), nil)
 	if len(res.Targets) == 0 {
@@ -119,9 +122,29 @@ func (rn *run) pick(ctx context.Context) ([]targets.Target, bool) {
 		if rn.r.o.Metrics != nil {
 			rn.r.o.Metrics.noTarget.WithLabelValues(rn.exp.Name).Inc()
 		}
-		return nil, false
+		release()
+		return nil, nil, false
 	}
-	return res.Targets, true
+	return res.Targets, release, true
+}
+
+// pickAndReserve picks while no other run of this Runner picks, and
+// reserves the picked targets before letting the next one pick. The
+// injection itself runs outside: a drain or a load burst takes minutes, and
+// the reservation already keeps other picks off what this run took. A dry
+// run changes nothing, so it reserves nothing.
+func (rn *run) pickAndReserve(ctx context.Context) (targets.Result, func(), error) {
+	select {
+	case rn.r.picking <- struct{}{}:
+	case <-ctx.Done():
+		return targets.Result{}, nil, fmt.Errorf("wait for another run's pick: %w", ctx.Err())
+	}
+	defer func() { <-rn.r.picking }()
+	res, err := rn.r.o.Picker.Pick(ctx, rn.exp, rn.cfg.PolicyFor(rn.exp), rn.rng)
+	if err != nil || rn.rec.DryRun || rn.r.o.Reservations == nil {
+		return res, func() {}, err
+	}
+	return res, rn.r.o.Reservations.Reserve(res.Targets), nil
 }
 
 // inject injects into every chosen target, stopping at the first error.

@@ -3,7 +3,9 @@
 //
 //   - preflight: the guard must say OK (no blocking alert, every check holds);
 //   - pick: targets chosen at random inside the blast radius, from a seeded
-//     source whose seed is logged and journaled;
+//     source whose seed is logged and journaled; one run picks at a time,
+//     and reserves what it picked until it ends, so that concurrent runs
+//     count it against their budgets before the fault shows in the cluster;
 //   - inject, hold for duration, revert, observe: while the fault is held and
 //     observed, a guard watcher polls; a halt reverts at once;
 //   - verdict from the guard's evidence, then journal, metrics, notifications,
@@ -67,6 +69,13 @@ type Pauser interface {
 	PauseManual(reason string)
 }
 
+// Reserver holds a run's picked targets until release, so concurrent picks
+// count them against the blast radius (a *targets.Ledger, which the Picker
+// reads too).
+type Reserver interface {
+	Reserve(ts []targets.Target) (release func())
+}
+
 // Options wires a Runner. Guard, Picker, Engine and Clock are required.
 type Options struct {
 	Guard  Guard
@@ -77,8 +86,11 @@ type Options struct {
 	Notifier Notifier
 	Pause    Pauser
 	Metrics  *Metrics
-	Clock    clock.WithTicker
-	Logger   *zap.Logger
+	// Reservations, shared with the Picker, holds each run's targets from
+	// its pick until it ends; nil reserves nothing.
+	Reservations Reserver
+	Clock        clock.WithTicker
+	Logger       *zap.Logger
 	// Nudges lets Alertmanager webhook pushes wake the halt watcher early.
 	Nudges guard.NudgeSource
 	// ConfigHash names the config snapshot in journals.
@@ -93,7 +105,12 @@ type Options struct {
 }
 
 // Runner runs experiments; it is safe for concurrent use.
-type Runner struct{ o Options }
+type Runner struct {
+	o Options
+	// picking admits one pick-and-reserve at a time: two picks reading the
+	// same budget before either reserves would each take all of it.
+	picking chan struct{}
+}
 
 // New returns a Runner.
 func New(o Options) *Runner {
@@ -112,7 +129,7 @@ func New(o Options) *Runner {
 	if o.ReplacementTimeout == 0 {
 		o.ReplacementTimeout = 2 * time.Minute
 	}
-	return &Runner{o: o}
+	return &Runner{o: o, picking: make(chan struct{}, 1)}
 }
 
 // Run satisfies scheduler.Runner.

@@ -240,6 +240,16 @@ func TestRunVerdicts(t *testing.T) {
 			wantEvents:   []string{"started", "finished:error"},
 		},
 		{
+			name: "halt whose revert fails is a weakness that pauses",
+			setup: func(f *fixture) {
+				f.guard.okPolls = 2
+				f.engine.revertErr = errors.New("apiserver brownout")
+			},
+			wantVerdict:  guard.Weakness,
+			wantInjected: 1, wantPaused: true,
+			wantEvents: []string{"started", "finished:weakness"},
+		},
+		{
 			name:         "shutdown during hold aborts and still reverts",
 			cancelEarly:  true,
 			wantVerdict:  guard.Aborted,

@@ -4,7 +4,8 @@ import "github.com/chaosd/chaosd/internal/config"
 
 // workloadBudget is how many more of one workload's pods may go down: the
 // policy's maxUnavailablePerWorkload of its desired replicas, minus the pods
-// unavailable right now, minus this call's picks.
+// unavailable right now or reserved by a concurrent run, minus this call's
+// picks.
 type workloadBudget struct {
 	allowed int // before this call's picks
 	used    int
@@ -12,13 +13,15 @@ type workloadBudget struct {
 }
 
 // newWorkloadBudget counts a workload's available pods. More available pods
-// than desired (a surge during a rollout) leaves nothing unavailable.
-func newWorkloadBudget(maxUnavailable config.IntOrPercent, desired int, pods []PodStatus) *workloadBudget {
+// than desired (a surge during a rollout) leaves nothing unavailable. A pod
+// a concurrent run reserved counts as unavailable: its kill may still be in
+// flight. Once it is gone it is not counted twice.
+func newWorkloadBudget(maxUnavailable config.IntOrPercent, desired int, pods []PodStatus, reserved func(pod string) bool) *workloadBudget {
 	b := &workloadBudget{pods: make(map[string]PodStatus, len(pods))}
 	available := 0
 	for _, st := range pods {
 		b.pods[st.Name] = st
-		if st.Available() {
+		if st.Available() && !reserved(st.Name) {
 			available++
 		}
 	}
@@ -30,16 +33,24 @@ func newWorkloadBudget(maxUnavailable config.IntOrPercent, desired int, pods []P
 func (b *workloadBudget) left() int { return b.allowed - b.used }
 
 // pdbBudget is how many more pods one PodDisruptionBudget lets this call
-// take: its status.disruptionsAllowed, minus this call's picks under it.
+// take: its status.disruptionsAllowed, minus the pods it selects that
+// concurrent runs reserved, minus this call's picks under it. The status
+// lags a kill (the disruption controller updates it), so a reserved pod is
+// subtracted while the inventory still lists it, even if the status has
+// caught up: the budget errs on the safe side.
 type pdbBudget struct {
-	pdb  PDB
-	used int
+	pdb      PDB
+	reserved int
+	used     int
 }
 
-func (b *pdbBudget) left() int { return b.pdb.DisruptionsAllowed - b.used }
+// allowed is what the budget allows before this call's picks.
+func (b *pdbBudget) allowed() int { return b.pdb.DisruptionsAllowed - b.reserved }
 
-// nodeBudget is how many more Ready, schedulable nodes this call may take
-// without leaving fewer than minReadyNodes.
+func (b *pdbBudget) left() int { return b.allowed() - b.used }
+
+// nodeBudget is how many more Ready, schedulable, untainted nodes this call
+// may take without leaving fewer than minReadyNodes (see readySchedulable).
 type nodeBudget struct {
 	readySchedulable int // in the whole cluster, before this call
 	minReady         int

@@ -127,6 +127,14 @@ func cordoned() opt {
 	return func(o runtime.Object) { o.(*corev1.Node).Spec.Unschedulable = true }
 }
 
+// tainted adds a node taint with the given effect.
+func tainted(key string, effect corev1.TaintEffect) opt {
+	return func(o runtime.Object) {
+		n := o.(*corev1.Node)
+		n.Spec.Taints = append(n.Spec.Taints, corev1.Taint{Key: key, Effect: effect})
+	}
+}
+
 func controlledBy(kind, name string) opt {
 	return func(o runtime.Object) {
 		apiVersion := "apps/v1"

@@ -48,8 +48,28 @@ func (p *Picker) listNodes(ctx context.Context, t config.Target) ([]Node, nodeFi
 	return nodes, f, nil
 }
 
-// readySchedulable reports whether a node counts towards minReadyNodes.
-func readySchedulable(n *Node) bool { return n.Ready && !n.Unschedulable && !n.Deleting }
+// readySchedulable reports whether a node counts towards minReadyNodes and
+// keeps its zone alive: Ready, not cordoned, not deleting, and without a
+// NoSchedule or NoExecute taint. A tainted node runs only the pods that
+// tolerate it; counting it would let every worker be taken while the floor
+// still looks met. Tolerations are not weighed: the floor is about capacity
+// for workloads in general, and a node only some of them tolerate is not it.
+func readySchedulable(n *Node) bool { return n.Ready && !n.Unschedulable && !n.Deleting && !n.Tainted }
+
+// countsForFloor reports whether a node counts towards minReadyNodes now:
+// readySchedulable, and not reserved by a concurrent run whose cordon,
+// drain or delete may still be in flight.
+func (p *Picker) countsForFloor(n *Node) bool {
+	return readySchedulable(n) && !p.taken.nodes.Has(n.Name)
+}
+
+// floorCost is how many nodes of the minReadyNodes budget taking n uses.
+func floorCost(n *Node) int {
+	if readySchedulable(n) {
+		return 1
+	}
+	return 0
+}
 
 // nodeRule applies the rules that concern a node on its own. Nodes already
 // cordoned are not ours to take: chaosd would have to tell its uncordon
@@ -85,7 +105,7 @@ func (p *Picker) pickNodes(ctx context.Context, t config.Target, policy config.P
 	var res Result
 	for i := range nodes {
 		n := &nodes[i]
-		if readySchedulable(n) {
+		if p.countsForFloor(n) {
 			pick.budget.readySchedulable++
 		}
 		if !filter.matches(n) {
@@ -106,7 +126,8 @@ func (p *Picker) pickNodes(ctx context.Context, t config.Target, policy config.P
 }
 
 // nodePick implements candidates for nodes; each candidate is Ready and
-// schedulable, so each pick takes one node off the minReadyNodes budget.
+// schedulable, so each pick takes one node off the minReadyNodes budget,
+// unless a taint keeps it out of that budget anyway.
 type nodePick struct {
 	cands  []*Node
 	budget nodeBudget
@@ -117,21 +138,21 @@ var _ candidates = (*nodePick)(nil)
 func (np *nodePick) Len() int              { return len(np.cands) }
 func (np *nodePick) describe(i int) Target { return nodeTarget(np.cands[i]) }
 
-func (np *nodePick) check(context.Context, int) (Reason, error) {
-	if !np.budget.fits(1, false) {
+func (np *nodePick) check(_ context.Context, i int) (Reason, error) {
+	if !np.budget.fits(floorCost(np.cands[i]), false) {
 		return ReasonMinReadyNodes, nil
 	}
 	return "", nil
 }
 
-func (np *nodePick) admit(int) Reason {
-	if !np.budget.fits(1, true) {
+func (np *nodePick) admit(i int) Reason {
+	if !np.budget.fits(floorCost(np.cands[i]), true) {
 		return ReasonMinReadyNodes
 	}
 	return ""
 }
 
 func (np *nodePick) take(i int) Target {
-	np.budget.used++
+	np.budget.used += floorCost(np.cands[i])
 	return nodeTarget(np.cands[i])
 }

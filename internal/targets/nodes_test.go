@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -62,6 +63,26 @@ func TestPickNodesRules(t *testing.T) {
 			pool:       []string{"node/w-1", "node/w-2", "node/w-3", "node/w-4"},
 			considered: 6,
 			rejected:   map[Reason]int{ReasonControlPlane: 1, ReasonUnschedulable: 1, ReasonMinReadyNodes: 2},
+		},
+		{
+			name: "minReadyNodes counts no node that workloads cannot be scheduled on",
+			objs: cluster(workers("w-1", "w-2"), node("cp", controlPlaneOpt, tainted(LabelControlPlane, corev1.TaintEffectNoSchedule)),
+				node("dedicated", tainted("dedicated", corev1.TaintEffectNoExecute))),
+			target:     config.Target{Kind: config.TargetNode, Mode: all},
+			policy:     config.Policy{MinReadyNodes: 2},
+			want:       []string{"node/dedicated"}, // taking it leaves both workers
+			considered: 4,
+			rejected:   map[Reason]int{ReasonControlPlane: 1, ReasonMinReadyNodes: 2},
+		},
+		{
+			name:       "a PreferNoSchedule taint still counts towards minReadyNodes",
+			objs:       cluster(workers("w-1"), node("soft", tainted("spot", corev1.TaintEffectPreferNoSchedule))),
+			target:     config.Target{Kind: config.TargetNode, Mode: all},
+			policy:     config.Policy{MinReadyNodes: 1},
+			picks:      1,
+			pool:       []string{"node/soft", "node/w-1"},
+			considered: 2,
+			rejected:   map[Reason]int{ReasonMinReadyNodes: 1},
 		},
 		{
 			name:       "minReadyNodes can block every node",
@@ -150,6 +171,24 @@ func TestPickZonesRules(t *testing.T) {
 			target:     config.Target{Kind: config.TargetZone, Selector: "pool=gp", PodNamespace: "shop"},
 			want:       []Target{{Kind: config.TargetZone, Name: "a", Zone: "a", Nodes: []string{"a-1"}}},
 			considered: 1,
+		},
+		{
+			name:       "a zone of tainted control-plane nodes keeps no workload alive",
+			objs:       cluster(node("a-1", inZone("a")), node("c-cp", inZone("c"), controlPlaneOpt, tainted(LabelControlPlane, corev1.TaintEffectNoSchedule))),
+			target:     config.Target{Kind: config.TargetZone},
+			opts:       Options{Exhaustive: true},
+			considered: 2,
+			rejected:   map[Reason]int{ReasonLastZone: 1, ReasonNoEligibleNodes: 1},
+		},
+		{
+			name: "minReadyNodes does not count a zone's tainted nodes",
+			objs: cluster(node("a-1", inZone("a")), node("a-2", inZone("a"), tainted("dedicated", corev1.TaintEffectNoSchedule)),
+				node("b-1", inZone("b")), node("b-2", inZone("b"), tainted("dedicated", corev1.TaintEffectNoSchedule))),
+			target:     config.Target{Kind: config.TargetZone},
+			policy:     config.Policy{MinReadyNodes: 2},
+			opts:       Options{Exhaustive: true},
+			considered: 2,
+			rejected:   map[Reason]int{ReasonMinReadyNodes: 2},
 		},
 		{
 			name:       "a custom zone label",

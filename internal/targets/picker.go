@@ -30,6 +30,9 @@ type Options struct {
 	OwnNodeName string
 	// Held reports targets another experiment holds; may be nil.
 	Held Held
+	// Reserved lists the targets of concurrent runs picked but perhaps not
+	// yet visible in the cluster (a Ledger); may be nil.
+	Reserved Reservations
 	// Clock is read for minPodAge; nil means the real clock.
 	Clock clock.PassiveClock
 	// Logger defaults to a no-op logger.
@@ -52,18 +55,25 @@ type Options struct {
 //     for those it visits (ready, PDB and workload budgets), and takes each
 //     eligible one unless this call's earlier picks used up a shared budget
 //     (maxUnavailablePerWorkload, PDB disruptions, minReadyNodes, the last
-//     zone), until the mode's count is reached.
+//     zone), until the mode's count is reached;
+//   - counts the targets concurrent runs reserved (Options.Reserved) as
+//     held and as already taken from those budgets, since their faults may
+//     not show in the cluster yet.
 //
 // A Picker never changes the cluster and holds no state between picks.
 type Picker struct {
-	src        Source
-	ownNS      string
-	ownPod     OwnPod
-	ownNode    string
-	held       Held
-	clock      clock.PassiveClock
-	log        *zap.Logger
-	exhaustive bool
+	src          Source
+	ownNS        string
+	ownPod       OwnPod
+	ownNode      string
+	held         Held
+	reservations Reservations
+	clock        clock.PassiveClock
+	log          *zap.Logger
+	exhaustive   bool
+
+	// taken is one Pick's snapshot of the reservations (see Pick).
+	taken reserved
 }
 
 // NewPicker returns a Picker reading from o.Source.
@@ -75,14 +85,15 @@ func NewPicker(o Options) *Picker {
 		o.Logger = zap.NewNop()
 	}
 	return &Picker{
-		src:        o.Source,
-		ownNS:      o.OwnNamespace,
-		ownPod:     OwnPod{Namespace: o.OwnNamespace, Selector: o.OwnPodSelector, Name: o.OwnPodName},
-		ownNode:    o.OwnNodeName,
-		held:       o.Held,
-		clock:      o.Clock,
-		log:        o.Logger,
-		exhaustive: o.Exhaustive,
+		src:          o.Source,
+		ownNS:        o.OwnNamespace,
+		ownPod:       OwnPod{Namespace: o.OwnNamespace, Selector: o.OwnPodSelector, Name: o.OwnPodName},
+		ownNode:      o.OwnNodeName,
+		held:         o.Held,
+		reservations: o.Reserved,
+		clock:        o.Clock,
+		log:          o.Logger,
+		exhaustive:   o.Exhaustive,
 	}
 }
 
@@ -95,6 +106,7 @@ func (p *Picker) Pick(ctx context.Context, exp config.Experiment, policy config.
 	if p.src == nil && exp.Target.Kind != config.TargetURL {
 		return Result{}, errNoSource
 	}
+	p = p.withReservations()
 	var (
 		res Result
 		err error
@@ -122,6 +134,15 @@ func (p *Picker) Pick(ctx context.Context, exp config.Experiment, policy config.
 		zap.Int("eligible", res.Eligible),
 		zap.Int("picked", len(res.Targets)))
 	return res, nil
+}
+
+// withReservations returns a copy of p for one Pick that sees the targets
+// reserved right now as held, and keeps them for the budgets.
+func (p *Picker) withReservations() *Picker {
+	pp := *p
+	pp.taken = snapshotReservations(p.reservations)
+	pp.held = anyHeld{p.held, pp.taken}
+	return &pp
 }
 
 // pickURL returns the experiment's one endpoint unless a load burst already

@@ -42,18 +42,20 @@ func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Po
 	if err != nil {
 		return Result{}, err
 	}
-	matched, err := p.matchPods(ctx, t, sel, nss)
+	matched, reservedPods, err := p.matchPods(ctx, t, sel, nss)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Considered: len(matched)}
 	pick := &podPick{
-		src:       p.src,
-		policy:    policy,
-		workloads: map[WorkloadRef]*workloadBudget{},
-		pdbs:      map[string][]*pdbBudget{},
-		matched:   map[int][]*pdbBudget{},
-		nodes:     map[int]string{},
+		src:          p.src,
+		policy:       policy,
+		taken:        p.taken.pods,
+		reservedPods: reservedPods,
+		workloads:    map[WorkloadRef]*workloadBudget{},
+		pdbs:         map[string][]*pdbBudget{},
+		matched:      map[int][]*pdbBudget{},
+		nodes:        map[int]string{},
 	}
 	excluded, now := p.excluded(policy), p.clock.Now()
 	pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
@@ -73,11 +75,19 @@ func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Po
 
 // matchPods walks the inventory for the pods matching the selectors, in
 // namespace/name order: the inventory's order is arbitrary, and a logged
-// seed must replay the same choice.
-func (p *Picker) matchPods(ctx context.Context, t config.Target, sel targetSelectors, nss map[string]*Meta) ([]podMatch, error) {
+// seed must replay the same choice. On the way it collects, by namespace,
+// the pods concurrent runs reserved, for the PDB budgets.
+func (p *Picker) matchPods(ctx context.Context, t config.Target, sel targetSelectors, nss map[string]*Meta) ([]podMatch, map[string][]*Meta, error) {
 	owners := ownerResolver{src: p.src, memo: map[WorkloadRef]*ownership{}}
 	var matched []podMatch
+	var reservedPods map[string][]*Meta
 	err := p.src.Pods(ctx, func(m *Meta) error {
+		if p.taken.pods.Len() > 0 && p.taken.pods.Has(nsName{m.Namespace, m.Name}) {
+			if reservedPods == nil {
+				reservedPods = map[string][]*Meta{}
+			}
+			reservedPods[m.Namespace] = append(reservedPods[m.Namespace], m)
+		}
 		ns := nss[m.Namespace]
 		if !matchesSelectors(sel, ns, m) {
 			return nil
@@ -97,12 +107,12 @@ func (p *Picker) matchPods(ctx context.Context, t config.Target, sel targetSelec
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("list pods: %w", err)
+		return nil, nil, fmt.Errorf("list pods: %w", err)
 	}
 	slices.SortFunc(matched, func(a, b podMatch) int {
 		return cmp.Or(cmp.Compare(a.meta.Namespace, b.meta.Namespace), cmp.Compare(a.meta.Name, b.meta.Name))
 	})
-	return matched, nil
+	return matched, reservedPods, nil
 }
 
 // podMetaRule applies the rules the metadata inventory can answer.
@@ -189,13 +199,17 @@ func (r ownerResolver) resolve(ctx context.Context, pod *Meta) (*ownership, erro
 
 // podPick holds one Pick's live reads and budgets; it implements candidates.
 type podPick struct {
-	src       PodSource
-	policy    config.Policy
-	cands     []podMatch
-	workloads map[WorkloadRef]*workloadBudget
-	pdbs      map[string][]*pdbBudget // by namespace
-	matched   map[int][]*pdbBudget    // by candidate, once checked
-	nodes     map[int]string          // by candidate, once checked
+	src    PodSource
+	policy config.Policy
+	// taken are the pods concurrent runs reserved; reservedPods those of
+	// them the inventory lists, by namespace.
+	taken        sets.Set[nsName]
+	reservedPods map[string][]*Meta
+	cands        []podMatch
+	workloads    map[WorkloadRef]*workloadBudget
+	pdbs         map[string][]*pdbBudget // by namespace
+	matched      map[int][]*pdbBudget    // by candidate, once checked
+	nodes        map[int]string          // by candidate, once checked
 }
 
 var _ candidates = (*podPick)(nil)
@@ -225,7 +239,7 @@ func (pk *podPick) check(ctx context.Context, i int) (Reason, error) {
 		}
 		pk.matched[i] = pdbs
 		for _, b := range pdbs {
-			if b.pdb.DisruptionsAllowed <= 0 {
+			if b.allowed() <= 0 {
 				return ReasonPDB, nil
 			}
 		}
@@ -282,7 +296,9 @@ func (pk *podPick) status(ctx context.Context, c podMatch) (PodStatus, bool, err
 		if err != nil {
 			return PodStatus{}, false, fmt.Errorf("read %s in %s: %w", w, w.Namespace, err)
 		}
-		b = newWorkloadBudget(pk.policy.MaxUnavailablePerWorkload, desired, pods)
+		b = newWorkloadBudget(pk.policy.MaxUnavailablePerWorkload, desired, pods, func(pod string) bool {
+			return pk.taken.Has(nsName{w.Namespace, pod})
+		})
 		pk.workloads[w] = b
 	}
 	st, found := b.pods[c.meta.Name]
@@ -298,7 +314,13 @@ func (pk *podPick) pdbsCovering(ctx context.Context, pod *Meta) ([]*pdbBudget, e
 			return nil, fmt.Errorf("list PodDisruptionBudgets in %s: %w", pod.Namespace, err)
 		}
 		for _, pdb := range list {
-			all = append(all, &pdbBudget{pdb: pdb})
+			b := &pdbBudget{pdb: pdb}
+			for _, m := range pk.reservedPods[pod.Namespace] {
+				if pdb.Selector != nil && pdb.Selector.Matches(m.Labels) {
+					b.reserved++
+				}
+			}
+			all = append(all, b)
 		}
 		pk.pdbs[pod.Namespace] = all
 	}

@@ -144,11 +144,19 @@ type Node struct {
 	Meta
 	Ready         bool // the Ready condition is True
 	Unschedulable bool // spec.unschedulable (cordoned)
+	// Tainted is set when the node has a NoSchedule or NoExecute taint, so
+	// only pods that tolerate it run there (control-plane nodes, for one).
+	Tainted bool
 }
 
 // NodeOf reduces a node to a Node.
 func NodeOf(n *corev1.Node) Node {
 	out := Node{Meta: compactMeta(&n.ObjectMeta, true), Unschedulable: n.Spec.Unschedulable}
+	for _, t := range n.Spec.Taints {
+		if t.Effect == corev1.TaintEffectNoSchedule || t.Effect == corev1.TaintEffectNoExecute {
+			out.Tainted = true
+		}
+	}
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			out.Ready = c.Status == corev1.ConditionTrue

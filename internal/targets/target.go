@@ -6,8 +6,9 @@
 //
 // It never changes anything in the cluster, never reads config from
 // anywhere but its arguments, and never imports the packages downstream of
-// it (experiments, runner, scheduler): they call Picker.Pick and say what
-// they hold through the Held interface defined here.
+// it (experiments, runner, scheduler): they call Picker.Pick, say what they
+// hold through the Held interface defined here, and reserve what they
+// picked in a Ledger until their run ends.
 package targets
 
 import (

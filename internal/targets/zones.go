@@ -18,8 +18,8 @@ type zone struct {
 	// opted-out, already cordoned nodes and chaosd's own node stay up.
 	members  []*Node
 	selected bool // some node matched the target's selectors
-	ready    int  // Ready schedulable nodes among the members
-	alive    bool // some node of the zone is Ready and schedulable
+	ready    int  // members counting towards minReadyNodes
+	alive    bool // some node of the zone counts towards minReadyNodes
 }
 
 // pickZones takes whole zones: all selected nodes sharing a value of
@@ -38,7 +38,7 @@ func (p *Picker) pickZones(ctx context.Context, t config.Target, policy config.P
 	byName := map[string]*zone{}
 	for i := range nodes {
 		n := &nodes[i]
-		if readySchedulable(n) {
+		if p.countsForFloor(n) {
 			pick.budget.readySchedulable++
 		}
 		value, ok := n.Labels.Lookup(label)
@@ -52,16 +52,14 @@ func (p *Picker) pickZones(ctx context.Context, t config.Target, policy config.P
 			pick.all = append(pick.all, z)
 		}
 		z.all = append(z.all, n)
-		z.alive = z.alive || readySchedulable(n)
+		z.alive = z.alive || p.countsForFloor(n)
 		if !filter.matches(n) {
 			continue
 		}
 		z.selected = true
 		if p.zoneMemberRule(n, policy) == "" {
 			z.members = append(z.members, n)
-			if n.Ready {
-				z.ready++
-			}
+			z.ready += floorCost(n)
 		}
 	}
 	slices.SortFunc(pick.all, func(a, b *zone) int { return cmp.Compare(a.name, b.name) })
