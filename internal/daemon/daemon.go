@@ -167,17 +167,21 @@ func (d *daemon) run(ctx context.Context) error {
 // lead is what the leader does: recover orphaned faults first, then
 // schedule, recovering and publishing status periodically. It returns only
 // after every run has reverted.
+//
+// Recovery reads only the intents recorded in the cluster, so it starts at
+// once and keeps its period whatever the pod and workload inventory does;
+// only scheduling waits for the inventory, which an RBAC gap can hold back
+// indefinitely.
 func (d *daemon) lead(ctx context.Context) {
 	d.leading.Store(true)
 	defer d.leading.Store(false)
-	if !d.waitInventory(ctx) {
-		return
-	}
 	d.recover(ctx)
 	d.restoreCooldown(ctx)
 	go d.every(ctx, d.o.RecoverEvery, d.recover)
 	go d.every(ctx, d.o.StatusEvery, d.publishStatus)
-	d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts
+	if d.waitInventory(ctx) {
+		d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts
+	}
 	d.revertAll("leadership ended")
 	d.publishStatus(context.WithoutCancel(ctx))
 }
@@ -199,7 +203,7 @@ func (d *daemon) waitInventory(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(deniedLogEvery):
+		case <-d.o.Clock.After(deniedLogEvery):
 		}
 	}
 }
