@@ -35,8 +35,9 @@ func newOnceCommand(g *globalOptions) *cobra.Command {
 the pause switches, prints the run summary and writes its journal.
 
 Exit codes: 0 passed, 1 weakness found, 2 error (the run failed, or chaosd
-could not run it), 3 skipped (the guard blocked the start, chaosd is paused, or
-no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`,
+could not run it), 3 skipped (the guard blocked the start, chaosd is paused or
+its pause switch on the ConfigMap cannot be read, or no target was eligible),
+4 aborted (stopped before a verdict; faults reverted).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.options(g)

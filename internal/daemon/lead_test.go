@@ -44,7 +44,7 @@ func TestLeaderRecoversBeforeInventorySyncs(t *testing.T) {
 			meta.PrependReactor("watch", tt.refuse, func(k8stesting.Action) (bool, runtime.Object, error) {
 				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: tt.refuse}, "", nil)
 			})
-			d, _ := testDaemon(t, guarded+inScope, kube, meta, false)
+			d, _ := testDaemon(t, inScope, kube, meta, false)
 			ctx, cancel := context.WithCancel(context.Background())
 			d.source.Start(ctx)
 			led := make(chan struct{})

@@ -10,8 +10,13 @@ import (
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
-// ErrPaused means a one-shot run was refused because chaosd is paused.
+// ErrPaused means a one-shot run was refused because chaosd is paused, or
+// because whether it is paused cannot be read (ErrPauseUnknown).
 var ErrPaused = errors.New("chaosd is paused")
+
+// ErrPauseUnknown means chaosd's ConfigMap, where `chaosd pause` sets its
+// switch, could not be read; a one-shot run then refuses as if paused.
+var ErrPauseUnknown = fmt.Errorf("cannot tell whether %w", ErrPaused)
 
 // Once runs one experiment now, honouring the guard, the blast radius and
 // the pause switches, and returns its record. It never schedules, never
@@ -32,7 +37,9 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 		return journal.Record{}, err
 	}
 	defer d.shutdownOnce()
-	d.readControls(ctx)
+	if err := d.readControls(ctx); err != nil {
+		return journal.Record{}, err
+	}
 	if paused, why := d.Paused(d.o.Clock.Now()); paused {
 		return journal.Record{}, fmt.Errorf("%w: %s", ErrPaused, why)
 	}
