@@ -15,6 +15,7 @@ import (
 
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/runner"
 )
 
 // pauseReason is one active pause: kind is the bounded metric label
@@ -181,8 +182,26 @@ func (d *daemon) readControls(ctx context.Context) error {
 	return nil
 }
 
-// recordCooldown keeps the self-pause after a weakness on the ConfigMap, so
-// a restarted or newly elected leader honours it too.
+// persistedPause is how the runner pauses chaosd: each self-pause, the
+// cooldown after a weakness as much as the pause of onUnknown: pause, is
+// recorded on chaosd's ConfigMap as it is taken, so a restart or a failover
+// during the same outage stays paused (restoreCooldown).
+type persistedPause struct{ d *daemon }
+
+var _ runner.Pauser = persistedPause{}
+
+func (p persistedPause) PauseAfterWeakness(c config.Cooldown, reason string) {
+	p.d.self.PauseAfterWeakness(c, reason)
+	p.d.recordCooldown()
+}
+
+func (p persistedPause) PauseManual(reason string) {
+	p.d.self.PauseManual(reason)
+	p.d.recordCooldown()
+}
+
+// recordCooldown keeps the self-pause on the ConfigMap, so a restarted or
+// newly elected leader honours it too.
 func (d *daemon) recordCooldown() {
 	ref, ok := d.configMapRef()
 	if !ok || !d.leading.Load() {
