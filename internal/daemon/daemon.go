@@ -93,12 +93,30 @@ func Run(ctx context.Context, o Options) error {
 func (o Options) loadConfig() (*config.Config, error) {
 	cfg, err := config.LoadFile(o.ConfigPath)
 	if err == nil {
-		err = cfg.ValidateScope(o.WatchNamespaces)
+		err = o.accept(cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
 	return cfg, nil
+}
+
+// accept checks what a parsed config needs beyond its own validity, at
+// start and on every reload: a guard, or the explicit opt-out from one,
+// and in namespaced mode nothing outside the watched namespaces.
+func (o Options) accept(cfg *config.Config) error {
+	if err := cfg.ValidateGuarded(); err != nil {
+		return err
+	}
+	return cfg.ValidateScope(o.WatchNamespaces)
+}
+
+// warnUnguarded says, at start and on each reload, that no monitoring
+// judges the runs (guard.unguarded).
+func (d *daemon) warnUnguarded(cfg *config.Config) {
+	if cfg.Guard.Unguarded {
+		d.log.Warn("running unguarded: no Alertmanager or Prometheus judges the runs, so every run that completes passes (guard.unguarded)")
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -145,6 +163,7 @@ func (d *daemon) run(ctx context.Context) error {
 		fields = append(fields, zap.Strings("watchNamespaces", d.o.WatchNamespaces))
 	}
 	d.log.Info("chaosd started", fields...)
+	d.warnUnguarded(d.cfg.Load())
 
 	d.source.Start(ctx)
 	go d.watchConfig(ctx)
