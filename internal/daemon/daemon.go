@@ -46,6 +46,9 @@ type Options struct {
 	WatchNamespaces []string
 	// Identity names this replica (the pod name); unique per replica.
 	Identity string
+	// PodName is chaosd's own Pod, which carries LabelLeader while this
+	// replica leads; empty outside a pod (nothing is labelled).
+	PodName string
 	// NodeName is the node chaosd runs on; never a node target.
 	NodeName string
 	// ConfigMap is chaosd's ConfigMap (pause switch, status, Events); empty
@@ -147,6 +150,7 @@ func (o Options) withDefaults() Options {
 
 // run serves, watches and leads until ctx ends.
 func (d *daemon) run(ctx context.Context) error {
+	d.clearLeaderLabel(ctx)
 	ln, err := net.Listen("tcp", d.o.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.o.Listen, err)
@@ -194,6 +198,8 @@ func (d *daemon) run(ctx context.Context) error {
 func (d *daemon) lead(ctx context.Context) {
 	d.leading.Store(true)
 	defer d.leading.Store(false)
+	d.markLeader(ctx)
+	defer d.clearLeaderLabel(ctx)
 	d.recover(ctx)
 	d.restoreCooldown(ctx)
 	go d.every(ctx, d.o.RecoverEvery, d.recover)
