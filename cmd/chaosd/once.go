@@ -46,11 +46,8 @@ its pause switch on the ConfigMap cannot be read, or no target was eligible),
 			}
 			defer func() { _ = o.Logger.Sync() }()
 			rec, err := daemon.Once(cmd.Context(), o, args[0])
-			if errors.Is(err, daemon.ErrPaused) {
-				return &exitError{code: exitSkipped, err: err}
-			}
 			if err != nil {
-				return &exitError{code: exitFailed, err: err}
+				return &exitError{code: onceErrorCode(err), err: err}
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -68,6 +65,16 @@ its pause switch on the ConfigMap cannot be read, or no target was eligible),
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole journal record as JSON")
 	return cmd
+}
+
+// onceErrorCode is the exit code of a run refused before it started: 3
+// (skipped) when chaosd is paused or its pause switch cannot be read, so a
+// pipeline neither fails the deploy nor counts it as passed; else 2.
+func onceErrorCode(err error) int {
+	if errors.Is(err, daemon.ErrPaused) {
+		return exitSkipped
+	}
+	return exitFailed
 }
 
 func verdictExitCode(v guard.Verdict) int {
