@@ -123,6 +123,9 @@ func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now ti
 	for _, r := range st.PauseReasons {
 		fmt.Fprintf(w, "paused:  %s\n", r)
 	}
+	if st.Unguarded {
+		fmt.Fprintln(w, "guard:   none (guard.unguarded): every run that completes passes")
+	}
 	if st.ConfigError != "" {
 		fmt.Fprintf(w, "config rejected (last good config in force): %s\n", st.ConfigError)
 	}

@@ -36,8 +36,9 @@ the pause switches, prints the run summary and writes its journal.
 
 Exit codes: 0 passed, 1 weakness found, 2 error (the run failed, or chaosd
 could not run it, or a fault is still held because its revert kept failing
-for two minutes), 3 skipped (the guard blocked the start, chaosd is paused, or
-no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`,
+for two minutes), 3 skipped (the guard blocked the start, chaosd is paused or
+its pause switch on the ConfigMap cannot be read, or no target was eligible),
+4 aborted (stopped before a verdict; faults reverted).`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.options(g)
@@ -46,12 +47,9 @@ no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`
 			}
 			defer func() { _ = o.Logger.Sync() }()
 			rec, err := daemon.Once(cmd.Context(), o, args[0])
-			if errors.Is(err, daemon.ErrPaused) {
-				return &exitError{code: exitSkipped, err: err}
-			}
 			held := errors.Is(err, daemon.ErrFaultsHeld)
 			if err != nil && !held {
-				return &exitError{code: exitFailed, err: err}
+				return &exitError{code: onceErrorCode(err), err: err}
 			}
 			if asJSON {
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -72,6 +70,16 @@ no target was eligible), 4 aborted (stopped before a verdict; faults reverted).`
 	f.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the whole journal record as JSON")
 	return cmd
+}
+
+// onceErrorCode is the exit code of a run refused before it started: 3
+// (skipped) when chaosd is paused or its pause switch cannot be read, so a
+// pipeline neither fails the deploy nor counts it as passed; else 2.
+func onceErrorCode(err error) int {
+	if errors.Is(err, daemon.ErrPaused) {
+		return exitSkipped
+	}
+	return exitFailed
 }
 
 func verdictExitCode(v guard.Verdict) int {

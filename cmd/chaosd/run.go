@@ -54,6 +54,7 @@ func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
 func newRunCommand(g *globalOptions) *cobra.Command {
 	var (
 		f             daemonFlags
+		podName       string
 		listen        string
 		leaderElect   bool
 		leaseName     string
@@ -79,7 +80,7 @@ aiming at other namespaces, is refused at start and on reload.`,
 			if err != nil {
 				return err
 			}
-			o.Listen, o.LeaderElect, o.LeaseName = listen, leaderElect, leaseName
+			o.Listen, o.LeaderElect, o.LeaseName, o.PodName = listen, leaderElect, leaseName, podName
 			o.Lease = daemon.LeaseTimings{Duration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod}
 			defer func() { _ = o.Logger.Sync() }()
 			return daemon.Run(cmd.Context(), o)
@@ -87,6 +88,7 @@ aiming at other namespaces, is refused at start and on reload.`,
 	}
 	f.register(cmd)
 	fs := cmd.Flags()
+	fs.StringVar(&podName, "pod-name", os.Getenv("POD_NAME"), "chaosd's own Pod, labelled "+daemon.LabelLeader+"=true while it leads so that chaosd's Service reaches only the leader; empty outside a pod (default $POD_NAME)")
 	fs.StringVar(&listen, "listen", ":8080", "HTTP address for the status page, API, /metrics, /healthz and /readyz")
 	fs.BoolVar(&leaderElect, "leader-elect", false, "elect a leader on a Lease so several replicas can run; only the leader injects")
 	fs.StringVar(&leaseName, "lease-name", "chaosd", "name of the Lease used for leader election")

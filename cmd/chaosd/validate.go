@@ -19,8 +19,9 @@ func newValidateCommand() *cobra.Command {
 		Short: "Check config files without touching any cluster",
 		Long: `Validate checks config files strictly: unknown keys, wrong types, bad cron
 expressions and durations, percentages outside 0-100, selectors and matchers that
-don't parse, duplicate experiment names, undefined policies and experiments aimed
-at excluded namespaces. Every problem is listed with file, line and key path.
+don't parse, duplicate experiment names, undefined policies, experiments aimed
+at excluded namespaces, and a guard with neither Alertmanager nor Prometheus
+(guard.unguarded: true opts out, and validate then prints a warning). Every problem is listed with file, line and key path.
 With --watch-namespaces it also checks what namespaced mode refuses (chaosd run
 --namespaced, Helm rbac.scope=namespaced): node and zone experiments, pod and
 VirtualService targets without namespaces or outside the watched ones, and
@@ -39,12 +40,18 @@ namespaceSelector. Exits 0 when every file is valid, 1 otherwise.`,
 			for _, f := range files {
 				cfg, err := config.LoadFile(f)
 				if err == nil {
+					err = cfg.ValidateGuarded()
+				}
+				if err == nil {
 					err = cfg.ValidateScope(watch)
 				}
 				if err != nil {
 					failed++
 					fmt.Fprintln(cmd.ErrOrStderr(), err)
 					continue
+				}
+				for _, w := range cfg.Warnings() {
+					fmt.Fprintln(cmd.ErrOrStderr(), w)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: valid\n", f)
 			}

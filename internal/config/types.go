@@ -57,7 +57,10 @@ type Windows struct {
 	BlackoutDates []Date `koanf:"blackoutDates"`
 }
 
-// Guard configures the monitoring that judges every run.
+// Guard configures the monitoring that judges every run. It needs
+// alertmanager, prometheus or both; without either, nothing could block a
+// start, halt a fault or find a weakness, so chaosd refuses the config
+// unless unguarded opts out.
 type Guard struct {
 	// Alertmanager blocks and halts runs while matching alerts fire.
 	Alertmanager *AlertmanagerGuard `koanf:"alertmanager"`
@@ -74,6 +77,11 @@ type Guard struct {
 	UnknownAfter time.Duration `koanf:"unknownAfter"`
 	// Cooldown after a weakness: a duration, or "manual" (until chaosd resume).
 	Cooldown Cooldown `koanf:"cooldown"`
+	// Unguarded runs experiments with neither alertmanager nor prometheus:
+	// nothing blocks a start or halts a fault, and every run that completes
+	// passes. Only for dry runs and demos; `chaosd validate` warns, and the
+	// status says unguarded.
+	Unguarded bool `koanf:"unguarded"`
 }
 
 // AlertmanagerGuard blocks and halts runs while matching alerts are active.

@@ -90,6 +90,9 @@ func validateGuard(g *Guard, errs *Errors) {
 			}
 		}
 	}
+	if g.Unguarded && (g.Alertmanager != nil || g.Prometheus != nil) {
+		errs.add("guard.unguarded", "cannot be combined with alertmanager or prometheus")
+	}
 	if g.PollInterval < 100*time.Millisecond {
 		errs.add("guard.pollInterval", "must be at least 100ms, got %s", g.PollInterval)
 	}

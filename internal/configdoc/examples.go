@@ -14,6 +14,7 @@ var extraExamples = map[string]string{
 	"guard.prometheus.checks[].max":          "0.05",
 	"guard.timeout":                          "2s",
 	"guard.unknownAfter":                     "5s",
+	"guard.unguarded":                        "true",
 	"policies.<name>.allowNamespaces":        "[kube-system]",
 	"policies.<name>.allowControlPlane":      "true",
 	"experiments[].dryRun":                   "true",

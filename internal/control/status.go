@@ -17,13 +17,16 @@ type Status struct {
 	UpdatedAt time.Time `json:"updatedAt"`
 	Leader    string    `json:"leader"`
 	// State is running, paused or stopping.
-	State        string           `json:"state"`
-	PauseReasons []string         `json:"pauseReasons,omitempty"`
-	ConfigHash   string           `json:"configHash,omitempty"`
-	ConfigError  string           `json:"configError,omitempty"`
-	Next         []NextActivation `json:"next,omitempty"`
-	Active       []ActiveFault    `json:"active,omitempty"`
-	Recent       []RunSummary     `json:"recent,omitempty"`
+	State        string   `json:"state"`
+	PauseReasons []string `json:"pauseReasons,omitempty"`
+	ConfigHash   string   `json:"configHash,omitempty"`
+	ConfigError  string   `json:"configError,omitempty"`
+	// Unguarded is set when the config opts out of every guard
+	// (guard.unguarded): every run that completes passes.
+	Unguarded bool             `json:"unguarded,omitempty"`
+	Next      []NextActivation `json:"next,omitempty"`
+	Active    []ActiveFault    `json:"active,omitempty"`
+	Recent    []RunSummary     `json:"recent,omitempty"`
 }
 
 // NextActivation is when an experiment runs next.

@@ -31,6 +31,7 @@ type daemon struct {
 	guard    *guardHolder
 	notifier *notifierHolder
 	self     *guard.PauseState
+	pauser   runner.Pauser // what the runner's self-pauses go through
 	nudger   *guard.Nudger
 	source   *targets.ClusterSource
 	engine   *experiments.Engine
@@ -46,6 +47,7 @@ type daemon struct {
 // build wires every stage from the first config.
 func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*daemon, error) {
 	d := &daemon{o: o, log: o.Logger, self: guard.NewPauseState(o.Clock), nudger: guard.NewNudger(), recent: &recentRuns{}}
+	d.pauser = persistedPause{d}
 	d.cfg.Store(cfg)
 	d.metrics = newDaemonMetrics(o.Registry, func() []pauseReason { return d.pauseReasons(o.Clock.Now()) })
 	d.metrics.configReloaded(true, o.Clock.Now())
@@ -90,7 +92,7 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	d.initExperimentMetrics(cfg)
 	d.runner = runner.New(runner.Options{
 		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
-		Notifier: runObserver{d}, Pause: d.self, Metrics: d.runStats, Reservations: ledger,
+		Notifier: runObserver{d}, Pause: d.pauser, Metrics: d.runStats, Reservations: ledger,
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{

@@ -46,6 +46,9 @@ type Options struct {
 	WatchNamespaces []string
 	// Identity names this replica (the pod name); unique per replica.
 	Identity string
+	// PodName is chaosd's own Pod, which carries LabelLeader while this
+	// replica leads; empty outside a pod (nothing is labelled).
+	PodName string
 	// NodeName is the node chaosd runs on; never a node target.
 	NodeName string
 	// ConfigMap is chaosd's ConfigMap (pause switch, status, Events); empty
@@ -93,12 +96,30 @@ func Run(ctx context.Context, o Options) error {
 func (o Options) loadConfig() (*config.Config, error) {
 	cfg, err := config.LoadFile(o.ConfigPath)
 	if err == nil {
-		err = cfg.ValidateScope(o.WatchNamespaces)
+		err = o.accept(cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load config: %w", err)
 	}
 	return cfg, nil
+}
+
+// accept checks what a parsed config needs beyond its own validity, at
+// start and on every reload: a guard, or the explicit opt-out from one,
+// and in namespaced mode nothing outside the watched namespaces.
+func (o Options) accept(cfg *config.Config) error {
+	if err := cfg.ValidateGuarded(); err != nil {
+		return err
+	}
+	return cfg.ValidateScope(o.WatchNamespaces)
+}
+
+// warnUnguarded says, at start and on each reload, that no monitoring
+// judges the runs (guard.unguarded).
+func (d *daemon) warnUnguarded(cfg *config.Config) {
+	if cfg.Guard.Unguarded {
+		d.log.Warn("running unguarded: no Alertmanager or Prometheus judges the runs, so every run that completes passes (guard.unguarded)")
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -129,6 +150,7 @@ func (o Options) withDefaults() Options {
 
 // run serves, watches and leads until ctx ends.
 func (d *daemon) run(ctx context.Context) error {
+	d.clearLeaderLabel(ctx)
 	ln, err := net.Listen("tcp", d.o.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.o.Listen, err)
@@ -145,6 +167,7 @@ func (d *daemon) run(ctx context.Context) error {
 		fields = append(fields, zap.Strings("watchNamespaces", d.o.WatchNamespaces))
 	}
 	d.log.Info("chaosd started", fields...)
+	d.warnUnguarded(d.cfg.Load())
 
 	d.source.Start(ctx)
 	go d.watchConfig(ctx)
@@ -167,17 +190,23 @@ func (d *daemon) run(ctx context.Context) error {
 // lead is what the leader does: recover orphaned faults first, then
 // schedule, recovering and publishing status periodically. It returns only
 // after every run has reverted.
+//
+// Recovery reads only the intents recorded in the cluster, so it starts at
+// once and keeps its period whatever the pod and workload inventory does;
+// only scheduling waits for the inventory, which an RBAC gap can hold back
+// indefinitely.
 func (d *daemon) lead(ctx context.Context) {
 	d.leading.Store(true)
 	defer d.leading.Store(false)
-	if !d.waitInventory(ctx) {
-		return
-	}
+	d.markLeader(ctx)
+	defer d.clearLeaderLabel(ctx)
 	d.recover(ctx)
 	d.restoreCooldown(ctx)
 	go d.every(ctx, d.o.RecoverEvery, d.recover)
 	go d.every(ctx, d.o.StatusEvery, d.publishStatus)
-	d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts
+	if d.waitInventory(ctx) {
+		d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts
+	}
 	d.revertAll("leadership ended")
 	d.publishStatus(context.WithoutCancel(ctx))
 }
@@ -199,7 +228,7 @@ func (d *daemon) waitInventory(ctx context.Context) bool {
 		select {
 		case <-ctx.Done():
 			return false
-		case <-time.After(deniedLogEvery):
+		case <-d.o.Clock.After(deniedLogEvery):
 		}
 	}
 }

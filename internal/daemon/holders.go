@@ -86,9 +86,6 @@ func (r runObserver) Dispatch(ev config.Event, rec journal.Record) {
 func (r runObserver) DispatchFinished(rec journal.Record) {
 	r.d.notifier.d.Load().DispatchFinished(rec)
 	r.d.recent.add(rec)
-	if rec.Verdict == guard.Weakness {
-		r.d.recordCooldown()
-	}
 	eventType := "Normal"
 	if rec.Verdict == guard.Weakness || rec.Verdict == guard.Error {
 		eventType = "Warning"

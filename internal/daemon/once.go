@@ -12,7 +12,8 @@ import (
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
-// ErrPaused means a one-shot run was refused because chaosd is paused.
+// ErrPaused means a one-shot run was refused because chaosd is paused, or
+// because whether it is paused cannot be read (ErrPauseUnknown).
 var ErrPaused = errors.New("chaosd is paused")
 
 // ErrFaultsHeld means a one-shot run ended with a fault still in place: its
@@ -24,6 +25,10 @@ var ErrFaultsHeld = errors.New("faults still held")
 // onceRevertWait bounds how long a one-shot run keeps retrying a failed
 // revert after its run ended, as long as the runner's default RevertTimeout.
 const onceRevertWait = 2 * time.Minute
+
+// ErrPauseUnknown means chaosd's ConfigMap, where `chaosd pause` sets its
+// switch, could not be read; a one-shot run then refuses as if paused.
+var ErrPauseUnknown = fmt.Errorf("cannot tell whether %w", ErrPaused)
 
 // Once runs one experiment now, honouring the guard, the blast radius and
 // the pause switches, and returns its record. It never schedules, never
@@ -46,7 +51,9 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 		return journal.Record{}, err
 	}
 	defer d.shutdownOnce()
-	d.readControls(ctx)
+	if err := d.readControls(ctx); err != nil {
+		return journal.Record{}, err
+	}
 	if paused, why := d.Paused(d.o.Clock.Now()); paused {
 		return journal.Record{}, fmt.Errorf("%w: %s", ErrPaused, why)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/runner"
 )
 
 // pauseReason is one active pause: kind is the bounded metric label
@@ -151,22 +153,55 @@ func (d *daemon) eventOnConfigMap(eventType, reason, action, note string) {
 	d.recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
 }
 
-// readControls reads the manual pause once, for a one-shot run.
-func (d *daemon) readControls(ctx context.Context) {
+// readControls reads the manual pause once, for a one-shot run. It fails
+// closed, since the pause it cannot see may be the one an operator set
+// during an incident: an undecodable pause annotation counts as a pause,
+// and a ConfigMap it cannot read refuses the run (ErrPauseUnknown). Only a
+// ConfigMap that does not exist means no pause. The status annotation is
+// not read: a malformed one says nothing about the pause next to it.
+func (d *daemon) readControls(ctx context.Context) error {
 	ref, ok := d.configMapRef()
 	if !ok {
-		return
+		return nil
 	}
-	_, mp, err := control.ReadStatus(ctx, d.o.Kube, ref)
+	cm, err := d.o.Kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		d.log.Info("chaosd's ConfigMap does not exist, so no manual pause is set", zap.String("configmap", ref.String()))
+		return nil
+	case err != nil:
+		return fmt.Errorf("%w: read configmap %s: %w", ErrPauseUnknown, ref, err)
+	}
+	p, set, err := control.PauseFrom(cm)
 	if err != nil {
-		d.log.Warn("cannot read chaosd's ConfigMap for a manual pause", zap.Error(err))
-		return
+		d.log.Warn("unreadable pause annotation, treating as paused", zap.Error(err))
 	}
-	d.manual.Store(mp)
+	if set {
+		d.manual.Store(&p)
+	}
+	return nil
 }
 
-// recordCooldown keeps the self-pause after a weakness on the ConfigMap, so
-// a restarted or newly elected leader honours it too.
+// persistedPause is how the runner pauses chaosd: each self-pause, the
+// cooldown after a weakness as much as the pause of onUnknown: pause, is
+// recorded on chaosd's ConfigMap as it is taken, so a restart or a failover
+// during the same outage stays paused (restoreCooldown).
+type persistedPause struct{ d *daemon }
+
+var _ runner.Pauser = persistedPause{}
+
+func (p persistedPause) PauseAfterWeakness(c config.Cooldown, reason string) {
+	p.d.self.PauseAfterWeakness(c, reason)
+	p.d.recordCooldown()
+}
+
+func (p persistedPause) PauseManual(reason string) {
+	p.d.self.PauseManual(reason)
+	p.d.recordCooldown()
+}
+
+// recordCooldown keeps the self-pause on the ConfigMap, so a restarted or
+// newly elected leader honours it too.
 func (d *daemon) recordCooldown() {
 	ref, ok := d.configMapRef()
 	if !ok || !d.leading.Load() {

@@ -11,9 +11,9 @@ import (
 )
 
 // watchConfig follows the mounted config file: a valid change is swapped in
-// without disturbing running faults; an invalid one, or in namespaced mode
-// one aiming outside the watched namespaces, is rejected, loudly, and the
-// last good config stays in force.
+// without disturbing running faults; an invalid one, one without a guard
+// (and no opt-out), or in namespaced mode one aiming outside the watched
+// namespaces, is rejected, loudly, and the last good config stays in force.
 func (d *daemon) watchConfig(ctx context.Context) {
 	w := config.NewWatcher(d.o.ConfigPath, config.WatchOptions{Logger: d.log, InitialHash: d.hash(), Clock: d.o.Clock})
 	w.Run(ctx, func(cfg *config.Config, err error) { d.reload(ctx, cfg, err) })
@@ -23,7 +23,7 @@ func (d *daemon) watchConfig(ctx context.Context) {
 // kept it from loading.
 func (d *daemon) reload(ctx context.Context, cfg *config.Config, err error) {
 	if err == nil {
-		err = cfg.ValidateScope(d.o.WatchNamespaces)
+		err = d.o.accept(cfg)
 	}
 	if err != nil {
 		d.rejectConfig(err)
@@ -60,6 +60,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
 	d.initExperimentMetrics(cfg)
 	d.metrics.configReloaded(true, d.o.Clock.Now())
 	d.log.Info("config reloaded", zap.String("configHash", hash), zap.Int("experiments", len(cfg.Experiments)))
+	d.warnUnguarded(cfg)
 	d.eventOnConfigMap("Normal", "ConfigReloaded", "Reload", "config reloaded ("+shortHash(hash)+")")
 	if cfg.Paused == config.PauseRevert {
 		d.emergencyStop(ctx, "paused: revert in config")

@@ -17,12 +17,13 @@ import (
 )
 
 const (
-	inScope = `experiments:
+	inScopeExperiments = `experiments:
   - name: kill
     schedule: "@hourly"
     target: {kind: pod, namespaces: [shop], mode: one}
     action: {type: pod-kill}
 `
+	inScope    = guarded + inScopeExperiments
 	outOfScope = inScope + `  - name: drain
     schedule: "@hourly"
     target: {kind: node, mode: one}

@@ -21,6 +21,7 @@ func (d *daemon) status() control.Status {
 	if !d.leading.Load() {
 		st.State, st.Leader = "standby", ""
 	}
+	st.Unguarded = d.cfg.Load().Guard.Unguarded
 	if msg := d.cfgError.Load(); msg != nil {
 		st.ConfigError = *msg
 	}

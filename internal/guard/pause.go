@@ -12,7 +12,9 @@ import (
 // PauseState is chaosd's self-imposed pause: a cooldown after a weakness, or
 // a pause until someone resumes chaosd. It is separate from the operator's
 // pause switch in the config and ConfigMap, which the caller checks too.
-// Safe for concurrent use; it lives in memory only.
+// Safe for concurrent use. It lives in memory: the daemon records every
+// pause it takes on its ConfigMap and restores it when it starts leading,
+// so that neither a restart nor a failover ends it.
 type PauseState struct {
 	clock  clock.PassiveClock
 	mu     sync.Mutex

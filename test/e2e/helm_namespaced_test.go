@@ -188,12 +188,16 @@ func TestHelmNamespacedScope(t *testing.T) {
 	})
 }
 
+// helmGuard is the chart's default guard: these configs are refused, or
+// stopped by a 403, before any run asks it.
+const helmGuard = "guard:\n  alertmanager: {url: \"http://alertmanager-operated.monitoring:9093\"}\n"
+
 // helmKillOtherConfig aims a pod-kill at helmOtherNS, outside rbac.namespaces.
-const helmKillOtherConfig = "experiments:\n  - name: kill-other\n    schedule: \"@every 1h\"\n" +
+const helmKillOtherConfig = helmGuard + "experiments:\n  - name: kill-other\n    schedule: \"@every 1h\"\n" +
 	"    target: {kind: pod, namespaces: [" + helmOtherNS + "], mode: one}\n    action: {type: pod-kill}\n    observe: 1s\n"
 
 // helmDrainConfig is a node experiment, which namespaced mode refuses.
-const helmDrainConfig = "experiments:\n  - name: drain\n    schedule: \"@every 1h\"\n" +
+const helmDrainConfig = helmGuard + "experiments:\n  - name: drain\n    schedule: \"@every 1h\"\n" +
 	"    target: {kind: node, mode: one}\n    action: {type: node-drain}\n    duration: 1m\n"
 
 // Validation messages of chaosd --namespaced --watch-namespaces=go-demo-8.

@@ -210,7 +210,9 @@ func targetsMeasureChaosd(t *testing.T, c *cluster.Cluster, memLimit string, wan
 		memLimit = "off"
 	}
 	t.Setenv("GOMEMLIMIT", memLimit) // inherited by the chaosd process
-	cfgDir := newConfigDir(t, "dryRun: true\n"+targetsScaleExperiments)
+	// A dry-run benchmark of picks: no guard, so that no preflight stands
+	// between the scheduler and the picker, opted out of explicitly.
+	cfgDir := newConfigDir(t, "dryRun: true\nguard: {unguarded: true}\n"+targetsScaleExperiments)
 	begin := time.Now()
 	p := startChaosd(t, c, cfgDir.Path, "--log-level", "warn")
 	ready := time.Since(begin)

@@ -33,7 +33,8 @@ const targetsSeeds = 40
 
 // targetsConfig is the book's blast-radius cases as chaosd config: each
 // experiment is one case the picker must answer against the real cluster.
-const targetsConfig = `policies:
+const targetsConfig = `guard: {unguarded: true} # picks only, nothing is judged
+policies:
   default: {}
   ignore-pdbs: {respectPodDisruptionBudgets: false}
 experiments:

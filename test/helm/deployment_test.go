@@ -146,8 +146,10 @@ func TestPodSpec(t *testing.T) {
 		}
 	})
 
+	// NODE_NAME is how chaosd knows its own node, which node and zone
+	// experiments never take (--node-name defaults to it).
 	t.Run("downward API env", func(t *testing.T) {
-		want := map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace"}
+		want := map[string]string{"POD_NAME": "metadata.name", "POD_NAMESPACE": "metadata.namespace", "NODE_NAME": "spec.nodeName"}
 		for _, e := range c.Env {
 			if path, ok := want[e.Name]; ok {
 				if e.ValueFrom == nil || e.ValueFrom.FieldRef == nil || e.ValueFrom.FieldRef.FieldPath != path {

@@ -53,6 +53,7 @@ func targetGrants() map[string][]string {
 var ownNamespaceGrants = map[string][]string{
 	"coordination.k8s.io/leases": sorted("get", "create", "update"),
 	"/configmaps":                sorted("get", "list", "watch", "update", "patch", "create", "delete"),
+	"/pods":                      sorted("get", "patch"), // the leader label on chaosd's own Pod
 	"/events":                    sorted("create", "patch"),
 	"events.k8s.io/events":       sorted("create", "patch"),
 }

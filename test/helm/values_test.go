@@ -70,6 +70,11 @@ func TestBadValuesRejected(t *testing.T) {
 			want:   []string{"config: is empty"},
 		},
 		{
+			name:   "no guard",
+			values: "config:\n  guard:\n    alertmanager: null\n",
+			want:   []string{"config.guard: neither alertmanager nor prometheus is set", "config.guard.unguarded: true"},
+		},
+		{
 			name:   "misspelled config key",
 			values: "config:\n  dryrun: false\n",
 			want:   []string{"/config", "'dryrun'"},

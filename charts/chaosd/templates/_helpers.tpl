@@ -83,6 +83,10 @@ values (an existingConfigMap is chaosd's to validate).
 {{- end }}
 {{- if and (not .Values.existingConfigMap) (kindIs "map" .Values.config) }}
 {{- include "chaosd.checkBoolKeys" (dict "path" "config" "value" .Values.config) }}
+{{- $guard := .Values.config.guard | default dict }}
+{{- if not (or $guard.alertmanager $guard.prometheus $guard.unguarded) }}
+{{- fail "config.guard: neither alertmanager nor prometheus is set, so every run would pass unjudged; configure one, or set config.guard.unguarded: true to run without a guard" }}
+{{- end }}
 {{- range $i, $e := .Values.config.experiments | default list }}
 {{- $kind := dig "target" "kind" "" $e }}
 {{- $action := dig "action" "type" "" $e }}
