@@ -54,14 +54,11 @@ func (d *daemon) publishStatus(ctx context.Context) {
 }
 
 // recover reverts faults recorded in the cluster that no live run owns:
-// left by a crashed or replaced leader, or expired.
+// left by a crashed or replaced leader, or expired. The engine decides
+// ownership itself, after listing the cluster.
 func (d *daemon) recover(ctx context.Context) {
-	owned := map[string]bool{}
-	for _, inj := range d.engine.Active() {
-		owned[inj.Run.ID] = true
-	}
 	start := d.o.Clock.Now()
-	report, err := d.engine.Recover(ctx, func(runID string) bool { return owned[runID] })
+	report, err := d.engine.Recover(ctx)
 	if err != nil {
 		d.log.Error("recovery of orphaned faults failed", zap.Error(err))
 		return
