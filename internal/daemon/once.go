@@ -17,6 +17,8 @@ var ErrPaused = errors.New("chaosd is paused")
 // the pause switches, and returns its record. It never schedules, never
 // leads and never recovers other processes' faults (a running daemon owns
 // those); its own faults are reverted before it returns, even on Ctrl-C.
+// It holds a liveness Lease of its own identity (--identity plus a random
+// suffix) meanwhile, so a running daemon leaves its faults alone.
 func Once(ctx context.Context, o Options, experiment string) (journal.Record, error) {
 	o = o.withDefaults()
 	cfg, err := o.loadConfig()
@@ -36,6 +38,11 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	if paused, why := d.Paused(d.o.Clock.Now()); paused {
 		return journal.Record{}, fmt.Errorf("%w: %s", ErrPaused, why)
 	}
+	// A running daemon leaves this process's faults alone while it renews
+	// its liveness Lease; shutdownOnce releases it after the reverts.
+	if err := d.holdLiveness(ctx); err != nil {
+		return journal.Record{}, err
+	}
 	d.source.Start(ctx)
 	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
@@ -49,9 +56,11 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	return rec, nil
 }
 
-// shutdownOnce reverts anything left and flushes notifications.
+// shutdownOnce reverts anything left, releases the liveness Lease and
+// flushes notifications.
 func (d *daemon) shutdownOnce() {
 	d.revertAll("one-shot run ended")
+	d.releaseLiveness()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = d.notifier.close(ctx)
