@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/utils/clock"
 )
 
@@ -27,9 +28,14 @@ func onceIdentity(base string) string {
 // holdLiveness writes this process's liveness Lease and renews it until
 // releaseLiveness, so other chaosd processes leave its faults alone while it
 // runs. Renewals outlive ctx: they must go on while a cancelled process
-// reverts.
+// reverts. When chaosd's namespace does not exist, no daemon runs there to
+// recover anything, and the process goes on without a Lease.
 func (d *daemon) holdLiveness(ctx context.Context) error {
-	if err := d.alive.Acquire(ctx); err != nil {
+	if err := d.alive.Acquire(ctx); apierrors.IsNotFound(err) {
+		d.log.Warn("chaosd's namespace does not exist; running without a liveness lease (no daemon there recovers faults)",
+			zap.String("namespace", d.o.Namespace), zap.Error(err))
+		return nil
+	} else if err != nil {
 		return err
 	}
 	renewCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))

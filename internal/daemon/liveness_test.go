@@ -12,8 +12,13 @@ import (
 	networkingv1 "istio.io/api/networking/v1"
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	istiofake "istio.io/client-go/pkg/clientset/versioned/fake"
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -114,4 +119,45 @@ func faulted(t *testing.T, istio *istiofake.Clientset) bool {
 		t.Fatal(err)
 	}
 	return vs.Spec.Http[0].Fault != nil
+}
+
+func TestHoldLiveness(t *testing.T) {
+	tests := []struct {
+		name      string
+		createErr error
+		wantErr   bool
+		wantLease bool
+	}{
+		{name: "held, then released", wantLease: true},
+		{name: "refused", createErr: apierrors.NewForbidden(coordinationv1.Resource("leases"), "x", nil), wantErr: true},
+		{name: "chaosd's namespace missing: no daemon to protect from",
+			createErr: apierrors.NewNotFound(corev1.Resource("namespaces"), "chaosd")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			kube := fake.NewClientset()
+			if tt.createErr != nil {
+				kube.PrependReactor("create", "leases", func(k8stesting.Action) (bool, runtime.Object, error) {
+					return true, nil, tt.createErr
+				})
+			}
+			clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+			l, err := liveness.New(liveness.Options{Kube: kube, Namespace: "chaosd", Identity: "chaosd-0-once-1", Clock: clk})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := &daemon{o: Options{Namespace: "chaosd"}, log: zap.NewNop(), alive: l}
+			if err := d.holdLiveness(context.Background()); (err != nil) != tt.wantErr {
+				t.Fatalf("holdLiveness = %v, want error %v", err, tt.wantErr)
+			}
+			leases, _ := kube.CoordinationV1().Leases("chaosd").List(context.Background(), metav1.ListOptions{})
+			if got := len(leases.Items) == 1; got != tt.wantLease {
+				t.Errorf("lease held = %v, want %v", got, tt.wantLease)
+			}
+			d.releaseLiveness()
+			if leases, _ = kube.CoordinationV1().Leases("chaosd").List(context.Background(), metav1.ListOptions{}); len(leases.Items) != 0 {
+				t.Errorf("leases after release: %v", leases.Items)
+			}
+		})
+	}
 }
