@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -103,9 +104,9 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 			rep.RecheckAt = earliest(rep.RecheckAt, in.ExpiresAt, ownedUntil)
 		}
 	}
-	for _, w := range writers {
-		if w.err != nil {
-			unreadable = append(unreadable, w.err)
+	for _, by := range slices.Sorted(maps.Keys(writers)) {
+		if err := writers[by].err; err != nil {
+			unreadable = append(unreadable, err)
 		}
 	}
 	results := make([]Recovered, len(todo))
