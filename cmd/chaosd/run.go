@@ -26,7 +26,7 @@ func (f *daemonFlags) register(cmd *cobra.Command) {
 	fs.StringVarP(&f.configPath, "config", "f", "/etc/chaosd/config.yaml", "config file (mount the ConfigMap as a directory, not with subPath, or reloads never arrive)")
 	fs.StringVar(&f.configMap, "configmap", "chaosd-config", "chaosd's ConfigMap for pause/resume, status and Events (empty disables)")
 	fs.StringVar(&f.journalDir, "journal-dir", "", "where run journals are written (default: the config's journal.dir, else ./chaosd-journal)")
-	fs.StringVar(&f.identity, "identity", envOr("POD_NAME", hostname()), "this replica's unique name (default $POD_NAME or the hostname)")
+	fs.StringVar(&f.identity, "identity", envOr("POD_NAME", hostname()), "this replica's unique name (default $POD_NAME or the hostname); chaosd once adds a random suffix")
 	fs.StringVar(&f.nodeName, "node-name", os.Getenv("NODE_NAME"), "the node chaosd runs on, never a node target (default $NODE_NAME)")
 	f.scope.register(fs, true)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/liveness"
 	"github.com/chaosd/chaosd/internal/runner"
 	"github.com/chaosd/chaosd/internal/scheduler"
 	"github.com/chaosd/chaosd/internal/targets"
@@ -35,13 +36,17 @@ type daemon struct {
 	nudger   *guard.Nudger
 	source   *targets.ClusterSource
 	engine   *experiments.Engine
-	journal  *journal.Store
-	sched    *scheduler.Scheduler
-	runner   *runner.Runner
-	recorder events.EventRecorder
-	metrics  *daemonMetrics
-	runStats *runner.Metrics
-	recent   *recentRuns
+	// alive is this process's liveness Lease; stopRenew, set while it is
+	// held, stops its renewals.
+	alive     *liveness.Lease
+	stopRenew func()
+	journal   *journal.Store
+	sched     *scheduler.Scheduler
+	runner    *runner.Runner
+	recorder  events.EventRecorder
+	metrics   *daemonMetrics
+	runStats  *runner.Metrics
+	recent    *recentRuns
 }
 
 // build wires every stage from the first config.
@@ -63,8 +68,17 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 		return nil, err
 	}
 	d.source = targets.NewClusterSource(targets.ClusterOptions{Kube: o.Kube, Metadata: o.Metadata, Istio: o.Istio, Namespaces: o.WatchNamespaces})
+	writer := o.Identity
+	if oneShot {
+		writer = onceIdentity(o.Identity)
+	}
+	d.alive, err = liveness.New(liveness.Options{Kube: o.Kube, Namespace: o.Namespace, Identity: writer, Clock: o.Clock,
+		Logger: o.Logger.With(zap.String("identity", writer))})
+	if err != nil {
+		return nil, fmt.Errorf("build liveness lease: %w", err)
+	}
 	d.engine, err = experiments.NewEngine(experiments.Options{
-		Kube: o.Kube, Istio: o.Istio, Namespace: o.Namespace, Namespaces: o.WatchNamespaces, Identity: o.Identity,
+		Kube: o.Kube, Istio: o.Istio, Namespace: o.Namespace, Namespaces: o.WatchNamespaces, Identity: writer, Liveness: d.alive,
 		Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry, Recorder: d.recorder,
 	})
 	if err != nil {

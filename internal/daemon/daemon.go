@@ -44,7 +44,9 @@ type Options struct {
 	// namespaces and its own, and a config that aims elsewhere, or at
 	// nodes, is refused at start and on reload (config.ValidateScope).
 	WatchNamespaces []string
-	// Identity names this replica (the pod name); unique per replica.
+	// Identity names this replica (the pod name); unique per replica. It
+	// is the writer recorded in intents and the name of the liveness Lease
+	// of `chaosd run`; `chaosd once` adds a random suffix.
 	Identity string
 	// PodName is chaosd's own Pod, which carries LabelLeader while this
 	// replica leads; empty outside a pod (nothing is labelled).
@@ -88,6 +90,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
+	// Held before any injection, released after the last revert.
+	if err := d.holdLiveness(ctx); err != nil {
+		return err
+	}
+	defer d.releaseLiveness()
 	return d.run(ctx)
 }
 
@@ -138,6 +145,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.LeaseName == "" {
 		o.LeaseName = "chaosd"
+	}
+	if o.Identity == "" {
+		o.Identity = "chaosd"
 	}
 	if o.RecoverEvery == 0 {
 		o.RecoverEvery = time.Minute
@@ -200,9 +210,9 @@ func (d *daemon) lead(ctx context.Context) {
 	defer d.leading.Store(false)
 	d.markLeader(ctx)
 	defer d.clearLeaderLabel(ctx)
-	d.recover(ctx)
+	recheckAt := d.recover(ctx)
 	d.restoreCooldown(ctx)
-	go d.every(ctx, d.o.RecoverEvery, d.recover)
+	go d.recoverLoop(ctx, recheckAt)
 	go d.every(ctx, d.o.StatusEvery, d.publishStatus)
 	if d.waitInventory(ctx) {
 		d.sched.Run(ctx) // returns after cancelling runs and waiting for their reverts

@@ -35,7 +35,9 @@ var ErrPauseUnknown = fmt.Errorf("cannot tell whether %w", ErrPaused)
 // leads and never recovers other processes' faults (a running daemon owns
 // those); its own faults are reverted before it returns, even on Ctrl-C. A
 // revert that fails is retried for up to onceRevertWait; if a fault is still
-// held then, Once returns the record with ErrFaultsHeld.
+// held then, Once returns the record with ErrFaultsHeld. It holds a liveness
+// Lease of its own identity (--identity plus a random suffix) meanwhile, so a
+// running daemon leaves its faults alone until it exits.
 func Once(ctx context.Context, o Options, experiment string) (journal.Record, error) {
 	o = o.withDefaults()
 	cfg, err := o.loadConfig()
@@ -56,6 +58,11 @@ func Once(ctx context.Context, o Options, experiment string) (journal.Record, er
 	}
 	if paused, why := d.Paused(d.o.Clock.Now()); paused {
 		return journal.Record{}, fmt.Errorf("%w: %s", ErrPaused, why)
+	}
+	// A running daemon leaves this process's faults alone while it renews
+	// its liveness Lease; shutdownOnce releases it after the reverts.
+	if err := d.holdLiveness(ctx); err != nil {
+		return journal.Record{}, err
 	}
 	d.source.Start(ctx)
 	syncCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -90,11 +97,13 @@ func (d *daemon) awaitReverts(ctx context.Context) error {
 	return nil
 }
 
-// shutdownOnce reverts anything left, stops the engine's retries and
-// flushes notifications.
+// shutdownOnce reverts anything left, stops the engine's retries, releases
+// the liveness Lease (a fault still held is then a running daemon's to
+// recover) and flushes notifications.
 func (d *daemon) shutdownOnce() {
 	d.revertAll("one-shot run ended")
 	d.engine.Close()
+	d.releaseLiveness()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = d.notifier.close(ctx)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -55,23 +56,22 @@ func (d *daemon) publishStatus(ctx context.Context) {
 }
 
 // recover reverts faults recorded in the cluster that no live run owns:
-// left by a crashed or replaced leader, or expired.
-func (d *daemon) recover(ctx context.Context) {
-	owned := map[string]bool{}
-	for _, inj := range d.engine.Active() {
-		owned[inj.Run.ID] = true
-	}
+// left by a crashed or replaced leader, a dead chaosd once, or expired. The
+// engine decides ownership itself, after listing the cluster. It returns
+// when a kept fault may next need recovering (zero: nothing kept).
+func (d *daemon) recover(ctx context.Context) time.Time {
 	start := d.o.Clock.Now()
-	report, err := d.engine.Recover(ctx, func(runID string) bool { return owned[runID] })
+	report, err := d.engine.Recover(ctx)
 	if err != nil {
 		d.log.Error("recovery of orphaned faults failed", zap.Error(err))
-		return
+		return report.RecheckAt
 	}
 	if len(report.Reverted) > 0 || len(report.Failed) > 0 {
 		d.log.Info("recovered orphaned faults", zap.Int("found", report.Found), zap.Int("reverted", len(report.Reverted)),
 			zap.Int("failed", len(report.Failed)), zap.Duration("took", d.o.Clock.Since(start)))
 		d.eventOnConfigMap("Normal", "ChaosRecovered", "Recover", "reverted orphaned faults left by an earlier chaosd")
 	}
+	return report.RecheckAt
 }
 
 func (d *daemon) handler() http.Handler {

@@ -49,8 +49,13 @@ type Options struct {
 	// Roles chaosd has cover only these namespaces, so recovery lists
 	// VirtualServices in each of them and never reads nodes.
 	Namespaces []string
-	// Identity names this chaosd replica in recorded intents.
+	// Identity names this chaosd process in recorded intents (Intent.By);
+	// unique per process, so recovery can tell its own intents apart.
 	Identity string
+	// Liveness tells whether the process that wrote an intent still runs;
+	// recovery leaves a live writer's unexpired faults to it. Nil counts
+	// every other writer as gone.
+	Liveness WriterLiveness
 	Clock    clock.Clock
 	Logger   *zap.Logger
 	// Registerer receives chaosd_injections_total, chaosd_reverts_total,
@@ -106,6 +111,13 @@ type Injection struct {
 	retrying bool // a background retrier owns the failed revert
 }
 
+// WriterLiveness tells until when the chaosd process with this identity
+// counts as running unless it renews its claim (liveness.Lease in chaosd);
+// the zero time means it is gone.
+type WriterLiveness interface {
+	AliveUntil(ctx context.Context, identity string) (time.Time, error)
+}
+
 // Engine is the one choke point through which faults are injected and
 // reverted:
 //
@@ -115,13 +127,17 @@ type Injection struct {
 //     errors, and forget it; a revert that still fails is retried in the
 //     background until it succeeds or Close is called;
 //   - Recover: revert injections recorded in the cluster that no live run
-//     owns or that have expired.
+//     owns or that have expired. A run owns its intents from before its
+//     first write until its revert: intents of this process count as owned
+//     while the Engine holds their run (injecting or active), intents of
+//     another process while that process is alive.
 type Engine struct {
 	kube          kubernetes.Interface
 	istio         istioclient.Interface
 	namespace     string
 	watched       []string // namespaced mode's namespaces; nil cluster-wide
 	identity      string
+	liveness      WriterLiveness
 	clock         clock.Clock
 	log           *zap.Logger
 	recorder      EventRecorder
@@ -141,6 +157,9 @@ type Engine struct {
 	// changed is closed and replaced whenever an injection is forgotten.
 	changed chan struct{}
 	closed  bool
+	// injecting counts the Injects in flight per run ID: a run is held
+	// from before its actuator's first write.
+	injecting map[string]int
 }
 
 // NewEngine builds an Engine.
@@ -197,10 +216,10 @@ func NewEngine(o Options) (*Engine, error) {
 	stop, stopRetries := context.WithCancel(context.Background())
 	return &Engine{
 		kube: o.Kube, istio: o.Istio, namespace: o.Namespace, watched: slices.Clone(o.Namespaces), identity: o.Identity,
-		clock: o.Clock, log: o.Logger, recorder: o.Recorder, metrics: m,
+		liveness: o.Liveness, clock: o.Clock, log: o.Logger, recorder: o.Recorder, metrics: m,
 		expiryMargin: o.ExpiryMargin, revertBackoff: o.RevertBackoff, retryBackoff: o.RetryBackoff,
 		actuators: acts, stop: stop, stopRetries: stopRetries,
-		active: map[string]*Injection{}, changed: make(chan struct{}),
+		active: map[string]*Injection{}, changed: make(chan struct{}), injecting: map[string]int{},
 	}, nil
 }
 
@@ -229,24 +248,26 @@ func (e *Engine) Inject(ctx context.Context, run Run, exp config.Experiment, t t
 	now := e.clock.Now()
 	in := Intent{Run: run.ID, Experiment: exp.Name, Action: a.Type, By: e.identity, InjectedAt: now,
 		ExpiresAt: now.Add(holdFor(run, exp) + e.expiryMargin)}
+	e.beginInject(run.ID)
 	rec, err := safeInject(ctx, act, Spec{Intent: in, Action: a, Target: t, Log: log})
 	count := func(result string) { e.metrics.injections.WithLabelValues(exp.Name, string(a.Type), result).Inc() }
 	if err != nil && (dry || !rec.Applied) {
+		e.endInject(run.ID, nil)
 		count(injectResult(err, false))
 		return nil, err
 	}
 	inj := &Injection{ID: run.ID + "/" + t.String(), Run: run, Action: a.Type, Target: t, InjectedAt: now,
 		ExpiresAt: in.ExpiresAt, DryRun: dry, Reversible: rec.Reversible && !dry, Detail: rec.Detail, record: rec}
 	if dry {
+		e.endInject(run.ID, nil)
 		count(resultDryRun)
 		return inj, nil
 	}
+	var held *Injection // nothing to give back (pod-kill, http-load): nothing to hold
 	if inj.Reversible {
-		e.mu.Lock()
-		e.active[inj.ID] = inj
-		e.mu.Unlock()
-		e.metrics.active.Inc()
+		held = inj
 	}
+	e.endInject(run.ID, held)
 	note := fmt.Sprintf("%s by run %s of experiment %s", a.Type, run.ID, exp.Name)
 	if inj.Reversible {
 		note += fmt.Sprintf(", reverted by %s at the latest", inj.ExpiresAt.UTC().Format(time.RFC3339))
@@ -295,6 +316,45 @@ func (e *Engine) actuator(t config.ActionType) (Actuator, error) {
 		return nil, fmt.Errorf("unknown action %q", t)
 	}
 	return act, nil
+}
+
+// beginInject holds runID before its actuator writes anything.
+func (e *Engine) beginInject(runID string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.injecting[runID]++
+}
+
+// endInject ends an Inject of runID; a held injection becomes active in the
+// same step, so Recover never sees the run unheld in between.
+func (e *Engine) endInject(runID string, held *Injection) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.injecting[runID]--; e.injecting[runID] <= 0 {
+		delete(e.injecting, runID)
+	}
+	if held != nil {
+		if _, dup := e.active[held.ID]; !dup {
+			e.metrics.active.Inc()
+		}
+		e.active[held.ID] = held
+	}
+}
+
+// holds reports whether this Engine still holds runID: an Inject of it is
+// in flight, or one of its injections is active (not yet reverted).
+func (e *Engine) holds(runID string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.injecting[runID] > 0 {
+		return true
+	}
+	for _, inj := range e.active {
+		if inj.Run.ID == runID {
+			return true
+		}
+	}
+	return false
 }
 
 // Active lists the injections not yet reverted, oldest first.

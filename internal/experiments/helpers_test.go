@@ -27,6 +27,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/liveness"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
@@ -37,13 +38,14 @@ var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 // fixture is an Engine on fake clients, a fake clock, a fake recorder, a
 // private registry and an observed logger.
 type fixture struct {
-	kube   *k8sfake.Clientset
-	istio  *istiofake.Clientset
-	clock  *clocktesting.FakeClock
-	events *events.FakeRecorder
-	reg    *prometheus.Registry
-	logs   *observer.ObservedLogs
-	engine *Engine
+	kube     *k8sfake.Clientset
+	liveness *liveness.Lease // reads the liveness Leases in kube
+	istio    *istiofake.Clientset
+	clock    *clocktesting.FakeClock
+	events   *events.FakeRecorder
+	reg      *prometheus.Registry
+	logs     *observer.ObservedLogs
+	engine   *Engine
 }
 
 func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs []runtime.Object) *fixture {
@@ -62,8 +64,12 @@ func newFixture(t *testing.T, kubeObjs []runtime.Object, istioObjs []runtime.Obj
 	}}
 	core, logs := observer.New(zap.DebugLevel)
 	f.logs = logs
+	var err error
+	if f.liveness, err = liveness.New(liveness.Options{Kube: f.kube, Namespace: chaosdNS, Identity: "chaosd-0", Clock: f.clock}); err != nil {
+		t.Fatal(err)
+	}
 	e, err := NewEngine(Options{
-		Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Identity: "chaosd-0",
+		Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Identity: "chaosd-0", Liveness: f.liveness,
 		Clock: f.clock, Logger: zap.New(core), Registerer: f.reg, Recorder: f.events,
 		ExpiryMargin: time.Minute, DrainRetryDelay: time.Millisecond,
 		ConflictBackoff: wait.Backoff{Steps: 5},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,10 @@ type RecoveryReport struct {
 	// Kept are injections of live runs that have not expired.
 	Kept   []Recovered `json:"kept,omitempty"`
 	Failed []Recovered `json:"failed,omitempty"`
+	// RecheckAt is when a kept injection may next need recovering: the
+	// earliest expiry of a kept intent or of its live writer's Lease. Zero
+	// when nothing was kept.
+	RecheckAt time.Time `json:"recheckAt,omitzero"`
 }
 
 // Recovered is one injection found recorded in the cluster.
@@ -33,7 +38,9 @@ type Recovered struct {
 	Run        string            `json:"run,omitempty"`
 	Experiment string            `json:"experiment,omitempty"`
 	Action     config.ActionType `json:"action,omitempty"`
-	ExpiresAt  time.Time         `json:"expiresAt,omitzero"`
+	// By is the chaosd process that wrote the intent.
+	By        string    `json:"by,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 	// Reason is why it was reverted: "orphaned" (no live run owns it) or
 	// "expired".
 	Reason string   `json:"reason,omitempty"`
@@ -51,32 +58,55 @@ type found struct {
 
 // Recover finds every injection recorded in the cluster (VirtualServices and
 // Nodes labelled chaosd.io/injected=true, and node snapshots in chaosd's
-// namespace) and reverts those that no live run owns (isOwned(run) is false)
-// or whose expiry has passed. Lists use the label selector and reverts run
-// in parallel, so a new leader cleans up within seconds. Intents that cannot
-// be read are reported as failed and left alone: without them chaosd cannot
-// know what to give back.
-func (e *Engine) Recover(ctx context.Context, isOwned func(runID string) bool) (RecoveryReport, error) {
+// namespace) and reverts those that no live run owns, or whose expiry has
+// passed. Ownership is decided after the cluster was listed, so an intent
+// written by a run still injecting is found held:
+//
+//   - written by this process (or by a chaosd too old to record its
+//     writer): owned while this Engine holds the run (Inject in flight, or
+//     injected and not yet reverted);
+//   - written by another process: owned while that process is alive
+//     (Options.Liveness), e.g. a `chaosd once` next to the daemon.
+//
+// Lists use the label selector and reverts run in parallel, so a new leader
+// cleans up within seconds. Intents that cannot be read are reported as
+// failed and left alone: without them chaosd cannot know what to give back.
+// An intent whose writer's liveness cannot be read is kept until it expires,
+// and the read error is returned.
+func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 	all, listErr := e.findRecorded(ctx)
 	now := e.clock.Now()
 	rep := RecoveryReport{Found: len(all)}
 	var todo []found
 	var reasons []string
 	var unreadable []error
+	writers := map[string]writerState{}
 	for _, f := range all {
 		in := f.rec.Intent
-		item := Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action, ExpiresAt: in.ExpiresAt}
-		switch {
-		case f.err != nil:
+		item := Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action, By: in.By, ExpiresAt: in.ExpiresAt}
+		if f.err != nil {
 			item.Err = f.err.Error()
 			rep.Failed = append(rep.Failed, item)
 			unreadable = append(unreadable, fmt.Errorf("recover %s: %w", f.object, f.err))
-		case !isOwned(in.Run):
+			continue
+		}
+		owned, ownedUntil, ownerErr := e.owned(ctx, in, now, writers)
+		switch {
+		case ownerErr == nil && !owned:
 			todo, reasons = append(todo, f), append(reasons, "orphaned")
 		case !now.Before(in.ExpiresAt):
 			todo, reasons = append(todo, f), append(reasons, "expired")
 		default:
+			if ownerErr != nil {
+				item.Notes = []string{fmt.Sprintf("kept until it expires: %v", ownerErr)}
+			}
 			rep.Kept = append(rep.Kept, item)
+			rep.RecheckAt = earliest(rep.RecheckAt, in.ExpiresAt, ownedUntil)
+		}
+	}
+	for _, by := range slices.Sorted(maps.Keys(writers)) {
+		if err := writers[by].err; err != nil {
+			unreadable = append(unreadable, err)
 		}
 	}
 	results := make([]Recovered, len(todo))
@@ -88,7 +118,7 @@ func (e *Engine) Recover(ctx context.Context, isOwned func(runID string) bool) (
 			zap.String("target", f.rec.Target.String()), zap.String("namespace", f.rec.Target.Namespace), zap.String("reason", reasons[i]))
 		out, err := e.revertRecord(ctx, f.rec, log)
 		results[i] = Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action,
-			ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes}
+			By: in.By, ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes}
 		if err != nil {
 			results[i].Err = err.Error()
 			outcomes[i] = fmt.Errorf("recover %s of run %s: %w", f.object, in.Run, err)
@@ -110,6 +140,48 @@ func (e *Engine) Recover(ctx context.Context, isOwned func(runID string) bool) (
 		slices.SortFunc(l, func(a, b Recovered) int { return strings.Compare(a.Object, b.Object) })
 	}
 	return rep, errors.Join(append(append(outcomes, unreadable...), listErr)...)
+}
+
+// writerState is what one recovery pass learnt about a writer's liveness.
+type writerState struct {
+	until time.Time
+	err   error
+}
+
+// owned reports whether a live run still owns the intent in, and for
+// another process's run until when its writer counts as alive (zero for
+// this process's runs: they are held until reverted). writers caches
+// liveness reads for one pass.
+func (e *Engine) owned(ctx context.Context, in Intent, now time.Time, writers map[string]writerState) (bool, time.Time, error) {
+	switch {
+	case in.By == "" || in.By == e.identity:
+		return e.holds(in.Run), time.Time{}, nil
+	case e.liveness == nil:
+		return false, time.Time{}, nil
+	}
+	w, ok := writers[in.By]
+	if !ok {
+		w.until, w.err = e.liveness.AliveUntil(ctx, in.By)
+		if w.err != nil {
+			w.err = fmt.Errorf("liveness of chaosd process %s: %w", in.By, w.err)
+		}
+		writers[in.By] = w
+	}
+	if w.err != nil {
+		return false, time.Time{}, w.err
+	}
+	return now.Before(w.until), w.until, nil
+}
+
+// earliest returns the earliest non-zero time of ts, zero if none.
+func earliest(ts ...time.Time) time.Time {
+	var first time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (first.IsZero() || t.Before(first)) {
+			first = t
+		}
+	}
+	return first
 }
 
 // findRecorded lists every object carrying a chaosd intent. In namespaced

@@ -14,19 +14,41 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/liveness"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
 // crashedEngine injects through a second Engine on the same clients, as a
-// previous chaosd leader would have before dying.
+// previous chaosd leader would have before dying (it holds no liveness
+// Lease).
 func crashedEngine(t *testing.T, f *fixture) *Engine {
 	t.Helper()
-	e, err := NewEngine(Options{Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Identity: "chaosd-old", Clock: f.clock,
-		Logger: zap.NewNop(), ConflictBackoff: wait.Backoff{Steps: 5}})
+	return otherEngine(t, f, "chaosd-old")
+}
+
+// otherEngine is another chaosd process on the same clients.
+func otherEngine(t *testing.T, f *fixture, identity string) *Engine {
+	t.Helper()
+	e, err := NewEngine(Options{Kube: f.kube, Istio: f.istio, Namespace: chaosdNS, Identity: identity, Clock: f.clock,
+		Logger: zap.NewNop(), ConflictBackoff: wait.Backoff{Steps: 5}, Liveness: f.liveness})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// holdLease writes the liveness Lease of identity, as a running chaosd
+// process does.
+func holdLease(t *testing.T, f *fixture, identity string) *liveness.Lease {
+	t.Helper()
+	l, err := liveness.New(liveness.Options{Kube: f.kube, Namespace: chaosdNS, Identity: identity, Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 func TestRecoverRevertsOrphans(t *testing.T) {
@@ -44,6 +66,8 @@ func TestRecoverRevertsOrphans(t *testing.T) {
 	ctx := context.Background()
 	vsBefore := specJSON(t, getVS(t, f, "shop", "cart"))
 	old := crashedEngine(t, f)
+	holdLease(t, f, "chaosd-once")
+	once := otherEngine(t, f, "chaosd-once") // a live chaosd once
 	inject := func(e *Engine, runID string, a config.Action, d time.Duration, tgt interface{}) {
 		t.Helper()
 		var err error
@@ -60,16 +84,16 @@ func TestRecoverRevertsOrphans(t *testing.T) {
 	cordon := config.Action{Type: config.ActionNodeCordon}
 	inject(old, "dead", config.Action{Type: config.ActionHTTPAbort, Status: 503}, time.Hour, nil)
 	inject(old, "dead", cordon, time.Hour, "n1")
-	inject(old, "live", cordon, time.Hour, "n2")
-	inject(old, "live", cordon, time.Second, "n3") // expires first
+	inject(once, "live", cordon, time.Hour, "n2")
+	inject(once, "live", cordon, time.Second, "n3") // expires first
 	inject(old, "dead", config.Action{Type: config.ActionNodeDelete, Restore: true}, time.Hour, "n5")
 	inject(f.engine, "mine", cordon, time.Second, "n6") // this engine's own, expired below
 	f.clock.Step(10 * time.Minute)                      // past n3's and n6's expiry (duration + margin)
+	holdLease(t, f, "chaosd-once")                      // renewed
 	f.kube.ClearActions()
 	f.istio.ClearActions()
 
-	owned := map[string]bool{"live": true, "mine": true}
-	rep, err := f.engine.Recover(ctx, func(run string) bool { return owned[run] })
+	rep, err := f.engine.Recover(ctx)
 	if err == nil {
 		t.Error("want an error for the unreadable intent")
 	}
@@ -121,7 +145,7 @@ func TestRecoverRevertsOrphans(t *testing.T) {
 
 func TestRecoverNothingToDo(t *testing.T) {
 	f := newFixture(t, []runtime.Object{node("n1", false)}, nil)
-	rep, err := f.engine.Recover(context.Background(), func(string) bool { return false })
+	rep, err := f.engine.Recover(context.Background())
 	if err != nil || rep.Found != 0 {
 		t.Errorf("Recover = %+v, %v", rep, err)
 	}
@@ -159,7 +183,7 @@ func TestRecoverNamespaced(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := e.Recover(ctx, func(string) bool { return false })
+	rep, err := e.Recover(ctx)
 	if err == nil || !strings.Contains(err.Error(), "recover node/n5: a node snapshot cannot be restored in namespaced mode") {
 		t.Errorf("err = %v, want the node snapshot reported", err)
 	}

@@ -1035,13 +1035,14 @@ func expEngine(t testing.TB, c *cluster.Cluster, identity string) *experiments.E
 }
 
 // expRevertLeftovers reverts every chaosd injection still recorded in the
-// cluster, treating all of them as orphaned. Any it finds is a test failure:
+// cluster, treating all of them as orphaned (its engine reads no liveness
+// Leases, so every other writer counts as gone). Any it finds is a test failure:
 // every path under test must revert on its own.
 func expRevertLeftovers(t testing.TB, c *cluster.Cluster) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rep, err := expEngine(t, c, "e2e-cleanup").Recover(ctx, func(string) bool { return false })
+	rep, err := expEngine(t, c, "e2e-cleanup").Recover(ctx)
 	if err != nil {
 		t.Errorf("cleanup: recover leftover faults: %v", err)
 	}

@@ -51,7 +51,7 @@ func targetGrants() map[string][]string {
 
 // ownNamespaceGrants is the Role in the release namespace, in both scopes.
 var ownNamespaceGrants = map[string][]string{
-	"coordination.k8s.io/leases": sorted("get", "create", "update"),
+	"coordination.k8s.io/leases": sorted("get", "create", "update", "delete"),
 	"/configmaps":                sorted("get", "list", "watch", "update", "patch", "create", "delete"),
 	"/pods":                      sorted("get", "patch"), // the leader label on chaosd's own Pod
 	"/events":                    sorted("create", "patch"),
