@@ -120,7 +120,7 @@ func TestGuardVerdicts(t *testing.T) {
 		if !weakness.hasPhase("halt") {
 			t.Errorf("timeline has no halt: %+v", weakness.Timeline)
 		}
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 
 		eventually(t, 10*time.Second, "status paused for the cooldown", func() bool {
 			st := p.Status(t)
@@ -166,13 +166,13 @@ func TestGuardVerdicts(t *testing.T) {
 			t.Errorf("evidence lacks the blocking alert: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 	})
 
 	c.Exporter.SetHealthy(true)
 	eventually(t, 30*time.Second, "DemoUnhealthy to resolve", func() bool { return !alertActive(t, c, "DemoUnhealthy") })
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardAlertmanagerDownConfig holds a fault for a minute, so any revert
@@ -246,7 +246,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 			t.Errorf("evidence does not name alertmanager as the problem: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 	}
 
 	t.Run("frozen alertmanager reverts the fault and blocks starts", func(t *testing.T) {
@@ -263,7 +263,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 		stopAndCheck(t, mark, syscall.SIGKILL, "connection refused")
 	})
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardLatencyConfig makes runs frequent and long: every halt interrupts a
@@ -374,7 +374,7 @@ func TestGuardHaltLatency(t *testing.T) {
 	}
 	t.Logf("%d runs journaled, %d of them injected and were halted", len(runs), halted)
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardHalt is one measured halt.
