@@ -2,6 +2,7 @@ package guard
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,9 +109,31 @@ func TestPauseState(t *testing.T) {
 	}
 }
 
+// TestPauseStateConcurrent proves PauseState is safe for concurrent use.
+// Under -race (make unit runs it so) an unguarded field fails the test; with
+// or without it, every reader must see one of the states the writers leave
+// whole: not paused, paused for "a" until t0+1m, or paused for "b" manually.
+// A reason paired with the other pause's end is a torn update.
 func TestPauseStateConcurrent(t *testing.T) {
 	p := NewPauseState(clocktesting.NewFakeClock(t0))
+	type state struct {
+		paused bool
+		reason string
+		until  time.Time
+	}
+	valid := func(s state) bool {
+		switch {
+		case !s.paused:
+			return s.reason == "" && s.until.IsZero()
+		case s.reason == "a":
+			return s.until.Equal(t0.Add(time.Minute))
+		case s.reason == "b":
+			return s.until.IsZero()
+		}
+		return false
+	}
 	var wg sync.WaitGroup
+	var reads atomic.Int64
 	for i := range 8 {
 		wg.Go(func() {
 			for range 100 {
@@ -122,10 +145,17 @@ func TestPauseStateConcurrent(t *testing.T) {
 				case 2:
 					p.Resume()
 				default:
-					p.Paused(t0)
+					paused, reason, until := p.Paused(t0)
+					reads.Add(1)
+					if s := (state{paused, reason, until}); !valid(s) {
+						t.Errorf("Paused = %+v: not a state any writer leaves", s)
+					}
 				}
 			}
 		})
 	}
 	wg.Wait()
+	if n := reads.Load(); n != 200 {
+		t.Fatalf("%d reads, want 200", n)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/targets"
@@ -84,10 +85,14 @@ func TestCountErrorIsBounded(t *testing.T) {
 		t.Errorf("other errors = %d, want 6", l.Errors[OtherErrors])
 	}
 	var long LoadStats
-	long.CountError(strings.Repeat("é", MaxLoadErrorLength), 1)
+	long.CountError(strings.Repeat("é", MaxLoadErrorLength), 1)     // the limit falls between two runes
+	long.CountError("x"+strings.Repeat("é", MaxLoadErrorLength), 1) // the limit falls inside a rune
+	if len(long.Errors) != 2 {
+		t.Fatalf("two long messages counted under %d keys, want 2: %v", len(long.Errors), long.Errors)
+	}
 	for k := range long.Errors {
-		if len(k) > MaxLoadErrorLength+len("…") || !strings.HasSuffix(k, "…") {
-			t.Errorf("long message not truncated on a rune boundary: %d bytes", len(k))
+		if len(k) > MaxLoadErrorLength+len("…") || !strings.HasSuffix(k, "…") || !utf8.ValidString(k) {
+			t.Errorf("long message not truncated on a rune boundary: %d bytes, valid UTF-8 %v", len(k), utf8.ValidString(k))
 		}
 	}
 }

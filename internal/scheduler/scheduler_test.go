@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -76,7 +77,15 @@ func TestRunOnceStartsDueActivationsOnly(t *testing.T) {
 		t.Fatalf("both experiments are due after a minute, started %v", got)
 	}
 	waitFor(t, func() bool { return len(runner.Started()) == 2 })
-	for _, act := range s.Pending() {
+	pending := s.Pending()
+	var names []string
+	for _, act := range pending {
+		names = append(names, act.Experiment)
+	}
+	if !slices.Equal(names, []string{"a", "b"}) {
+		t.Fatalf("pending activations for %v, want the next one of a and of b", names)
+	}
+	for _, act := range pending {
 		if !act.Scheduled.Equal(clk.Now().Add(time.Minute)) {
 			t.Errorf("next activation of %s = %s, want one minute later", act.Experiment, act.Scheduled)
 		}

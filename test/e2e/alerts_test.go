@@ -3,7 +3,9 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"testing"
@@ -12,29 +14,65 @@ import (
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
-// alertActive reports whether Alertmanager has an active, unsilenced alert
-// with this name (asked through its v2 API).
-func alertActive(t testing.TB, c *cluster.Cluster, name string) bool {
-	t.Helper()
-	resp, err := http.Get(c.AlertmanagerURL + "/api/v2/alerts?active=true&silenced=false&inhibited=false&filter=alertname%3D%22" + name + "%22")
+// amAlert is an alert as Alertmanager's v2 API returns it.
+type amAlert struct {
+	Labels    map[string]string `json:"labels"`
+	StartsAt  time.Time         `json:"startsAt"`
+	UpdatedAt time.Time         `json:"updatedAt"`
+	Status    struct {
+		State string `json:"state"`
+	} `json:"status"`
+}
+
+// activeAlerts lists active alerts matching filter. Silenced and inhibited
+// alerts are included by default; exclude them explicitly.
+func activeAlerts(ctx context.Context, base, filter string) ([]amAlert, error) {
+	q := url.Values{"active": {"true"}, "silenced": {"false"}, "inhibited": {"false"}, "filter": {filter}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v2/alerts?"+q.Encode(), nil)
 	if err != nil {
-		return false
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
 	}
 	defer resp.Body.Close()
-	var alerts []struct {
-		Status struct {
-			State string `json:"state"`
-		} `json:"status"`
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET alerts: %s", resp.Status)
 	}
-	if json.NewDecoder(resp.Body).Decode(&alerts) != nil {
-		return false
+	var alerts []amAlert
+	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
+		return nil, fmt.Errorf("decode alerts: %w", err)
+	}
+	return alerts, nil
+}
+
+// activeAlert returns the active, unsilenced, uninhibited alert with this
+// name, if Alertmanager has one. It fails the test when Alertmanager cannot
+// answer: in a wait for an alert to resolve, an error must never read as
+// "resolved".
+func activeAlert(t testing.TB, c *cluster.Cluster, name string) (amAlert, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	alerts, err := activeAlerts(ctx, c.AlertmanagerURL, `alertname="`+name+`"`)
+	if err != nil {
+		t.Fatalf("ask Alertmanager for %s: %v", name, err)
 	}
 	for _, a := range alerts {
 		if a.Status.State == "active" {
-			return true
+			return a, true
 		}
 	}
-	return false
+	return amAlert{}, false
+}
+
+// alertActive reports whether Alertmanager has an active, unsilenced alert
+// with this name; it fails the test if Alertmanager cannot answer.
+func alertActive(t testing.TB, c *cluster.Cluster, name string) bool {
+	t.Helper()
+	_, ok := activeAlert(t, c, name)
+	return ok
 }
 
 // promHasData reports whether a PromQL query returns at least one sample.

@@ -66,7 +66,7 @@ func TestExperimentsCrashRecovery(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			expAssertClean(t, c)
+			assertNothingLeft(t, c)
 			if t.Failed() {
 				t.FailNow()
 			}
@@ -110,7 +110,7 @@ func TestExperimentsCrashRecovery(t *testing.T) {
 			expFigure(t, "crash recovery ("+tt.name+"): new process ready after", ready)
 			expFigure(t, "crash recovery ("+tt.name+"): both faults reverted after the new process started", took)
 			recovering.Stop(30 * time.Second)
-			expAssertClean(t, c)
+			assertNothingLeft(t, c)
 		})
 	}
 }
@@ -136,9 +136,9 @@ func crashHeld(ctx context.Context, c *cluster.Cluster) (vs, node string) {
 // and no chaosd marks, and the node is schedulable and unmarked.
 func crashReverted(ctx context.Context, c *cluster.Cluster, vs, node string, spec []byte) bool {
 	v, err := expFetchVS(ctx, c, cluster.DemoNamespace, vs)
-	if err != nil || !bytes.Equal(v.Spec, spec) || expMarked(v.Metadata.Labels, v.Metadata.Annotations) {
+	if err != nil || !bytes.Equal(v.Spec, spec) || chaosdMarked(v.Metadata.Labels, v.Metadata.Annotations) {
 		return false
 	}
 	n, err := c.Kube.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
-	return err == nil && !n.Spec.Unschedulable && !expMarked(n.Labels, n.Annotations)
+	return err == nil && !n.Spec.Unschedulable && !chaosdMarked(n.Labels, n.Annotations)
 }

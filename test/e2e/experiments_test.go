@@ -273,7 +273,7 @@ func expHTTPFaultRoundTrip(t *testing.T, c *cluster.Cluster, cfgPath, experiment
 	if after.Metadata.ResourceVersion == before.Metadata.ResourceVersion {
 		t.Fatalf("resourceVersion unchanged (%s): the fault never reached the API server", after.Metadata.ResourceVersion)
 	}
-	if expMarked(after.Metadata.Labels, after.Metadata.Annotations) {
+	if chaosdMarked(after.Metadata.Labels, after.Metadata.Annotations) {
 		t.Fatalf("chaosd's marks left after the revert: %v %v", after.Metadata.Labels, after.Metadata.Annotations)
 	}
 	if expJSON(after.Metadata.Labels) != expJSON(before.Metadata.Labels) || expJSON(after.Metadata.Annotations) != expJSON(before.Metadata.Annotations) {
@@ -342,7 +342,7 @@ func expHTTPFaultConflict(t *testing.T, c *cluster.Cluster, cfgPath string) {
 			t.Fatalf("route %d still carries a fault after the revert: %s", i, after.Spec)
 		}
 	}
-	if expMarked(after.Metadata.Labels, after.Metadata.Annotations) {
+	if chaosdMarked(after.Metadata.Labels, after.Metadata.Annotations) {
 		t.Fatalf("chaosd's marks left after the revert: %v %v", after.Metadata.Labels, after.Metadata.Annotations)
 	}
 
@@ -881,7 +881,7 @@ func expWantSchedulable(t testing.TB, c *cluster.Cluster, name string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Spec.Unschedulable || expMarked(n.Labels, n.Annotations) {
+	if n.Spec.Unschedulable || chaosdMarked(n.Labels, n.Annotations) {
 		t.Fatalf("node %s after the revert: unschedulable=%v labels %v annotations %v", name, n.Spec.Unschedulable, n.Labels, n.Annotations)
 	}
 }
@@ -948,7 +948,7 @@ func expWantNodeRestored(ctx context.Context, t testing.TB, c *cluster.Cluster, 
 	if got, want := expLabelsWithout(n.Annotations), expLabelsWithout(before.Annotations); got != want {
 		t.Fatalf("restored node annotations:\n got  %s\n want %s", got, want)
 	}
-	if n.Spec.Unschedulable || expMarked(n.Labels, n.Annotations) {
+	if n.Spec.Unschedulable || chaosdMarked(n.Labels, n.Annotations) {
 		t.Fatalf("restored node %s: unschedulable=%v, chaosd marks %v %v", n.Name, n.Spec.Unschedulable, n.Labels, n.Annotations)
 	}
 	cms, err := c.Kube.CoreV1().ConfigMaps(chaosdNamespace).List(ctx, metav1.ListOptions{LabelSelector: experiments.LabelSnapshot})
@@ -1016,7 +1016,7 @@ func expStart(t *testing.T, opts cluster.Options) *cluster.Cluster {
 	ensureChaosdNamespace(t, c)
 	t.Cleanup(func() {
 		expRevertLeftovers(t, c)
-		expAssertClean(t, c)
+		assertNothingLeft(t, c)
 	})
 	return c
 }
@@ -1049,55 +1049,6 @@ func expRevertLeftovers(t testing.TB, c *cluster.Cluster) {
 	if rep.Found > 0 {
 		t.Errorf("cleanup: %d chaosd fault(s) were left in the cluster: reverted %+v, failed %+v", rep.Found, rep.Reverted, rep.Failed)
 	}
-}
-
-// expAssertClean checks that the cluster carries no chaosd fault: no
-// VirtualService with chaosd's marks or any route fault (the demo has none
-// of its own), every node schedulable and unmarked, no node snapshot.
-func expAssertClean(t testing.TB, c *cluster.Cluster) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	vss, err := c.Istio.NetworkingV1().VirtualServices(metav1.NamespaceAll).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Errorf("list virtualservices: %v", err)
-	}
-	if vss != nil {
-		for _, vs := range vss.Items {
-			if expMarked(vs.Labels, vs.Annotations) {
-				t.Errorf("virtualservice %s/%s still carries chaosd's marks: %v %v", vs.Namespace, vs.Name, vs.Labels, vs.Annotations)
-			}
-			for i, r := range vs.Spec.Http {
-				if r.Fault != nil {
-					t.Errorf("virtualservice %s/%s route %d still has a fault: %v", vs.Namespace, vs.Name, i, r.Fault)
-				}
-			}
-		}
-	}
-	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Errorf("list nodes: %v", err)
-	}
-	if nodes != nil {
-		for _, n := range nodes.Items {
-			if n.Spec.Unschedulable || expMarked(n.Labels, n.Annotations) {
-				t.Errorf("node %s: unschedulable=%v, labels %v, annotations %v", n.Name, n.Spec.Unschedulable, n.Labels, n.Annotations)
-			}
-		}
-	}
-	cms, err := c.Kube.CoreV1().ConfigMaps(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: experiments.LabelSnapshot})
-	if err != nil {
-		t.Errorf("list snapshot configmaps: %v", err)
-	}
-	if cms != nil && len(cms.Items) > 0 {
-		t.Errorf("%d node snapshot ConfigMap(s) left, e.g. %s/%s", len(cms.Items), cms.Items[0].Namespace, cms.Items[0].Name)
-	}
-}
-
-func expMarked(labels, annotations map[string]string) bool {
-	_, l := labels[experiments.LabelInjected]
-	_, a := annotations[experiments.AnnotationInjection]
-	return l || a
 }
 
 // expRun is the outcome of one `chaosd once`.

@@ -120,7 +120,7 @@ func TestGuardVerdicts(t *testing.T) {
 		if !weakness.hasPhase("halt") {
 			t.Errorf("timeline has no halt: %+v", weakness.Timeline)
 		}
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 
 		eventually(t, 10*time.Second, "status paused for the cooldown", func() bool {
 			st := p.Status(t)
@@ -166,13 +166,13 @@ func TestGuardVerdicts(t *testing.T) {
 			t.Errorf("evidence lacks the blocking alert: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 	})
 
 	c.Exporter.SetHealthy(true)
 	eventually(t, 30*time.Second, "DemoUnhealthy to resolve", func() bool { return !alertActive(t, c, "DemoUnhealthy") })
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardAlertmanagerDownConfig holds a fault for a minute, so any revert
@@ -246,7 +246,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 			t.Errorf("evidence does not name alertmanager as the problem: %+v", skipped.Evidence)
 		}
 		vs.assertNoInjectionSince(t, mark)
-		assertNoVirtualServiceFault(t, c)
+		assertNothingLeft(t, c)
 	}
 
 	t.Run("frozen alertmanager reverts the fault and blocks starts", func(t *testing.T) {
@@ -263,7 +263,7 @@ func TestGuardAlertmanagerDown(t *testing.T) {
 		stopAndCheck(t, mark, syscall.SIGKILL, "connection refused")
 	})
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardLatencyConfig makes runs frequent and long: every halt interrupts a
@@ -374,7 +374,7 @@ func TestGuardHaltLatency(t *testing.T) {
 	}
 	t.Logf("%d runs journaled, %d of them injected and were halted", len(runs), halted)
 	p.Stop(30 * time.Second)
-	assertNoVirtualServiceFault(t, c)
+	assertNothingLeft(t, c)
 }
 
 // guardHalt is one measured halt.
@@ -396,7 +396,7 @@ func guardMeasureHalt(t *testing.T, c *cluster.Cluster, vs *guardVSWatcher, from
 	s.unhealthy = time.Now()
 	deadline := s.unhealthy.Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if a, ok := guardAMAlert(c, "DemoUnhealthy"); ok {
+		if a, ok := activeAlert(t, c, "DemoUnhealthy"); ok {
 			s.amSeen, s.amUpdated = time.Now(), a.UpdatedAt
 			break
 		}
@@ -410,11 +410,11 @@ func guardMeasureHalt(t *testing.T, c *cluster.Cluster, vs *guardVSWatcher, from
 	if rev.At.Sub(inj.At) >= time.Minute {
 		t.Fatalf("the fault on %s was held its full minute: not halted", inj.Name)
 	}
-	if _, ok := guardAMAlert(c, "DemoUnhealthy"); !ok {
+	if _, ok := activeAlert(t, c, "DemoUnhealthy"); !ok {
 		t.Fatal("the fault was reverted but DemoUnhealthy is no longer active")
 	}
 	c.Exporter.SetHealthy(true)
-	eventually(t, 30*time.Second, "DemoUnhealthy to resolve", func() bool { _, ok := guardAMAlert(c, "DemoUnhealthy"); return !ok })
+	eventually(t, 30*time.Second, "DemoUnhealthy to resolve", func() bool { _, ok := activeAlert(t, c, "DemoUnhealthy"); return !ok })
 	return s
 }
 
@@ -702,32 +702,4 @@ func guardMetric(t *testing.T, p *chaosdProcess, series string) float64 {
 		}
 	}
 	return math.NaN()
-}
-
-// guardAMAlertDoc is an alert as Alertmanager's v2 API returns it.
-type guardAMAlertDoc struct {
-	StartsAt  time.Time `json:"startsAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	Status    struct {
-		State string `json:"state"`
-	} `json:"status"`
-}
-
-// guardAMAlert returns the active, unsilenced alert with this name, if any.
-func guardAMAlert(c *cluster.Cluster, name string) (guardAMAlertDoc, bool) {
-	resp, err := http.Get(c.AlertmanagerURL + "/api/v2/alerts?active=true&silenced=false&inhibited=false&filter=alertname%3D%22" + name + "%22")
-	if err != nil {
-		return guardAMAlertDoc{}, false
-	}
-	defer resp.Body.Close()
-	var alerts []guardAMAlertDoc
-	if json.NewDecoder(resp.Body).Decode(&alerts) != nil {
-		return guardAMAlertDoc{}, false
-	}
-	for _, a := range alerts {
-		if a.Status.State == "active" {
-			return a, true
-		}
-	}
-	return guardAMAlertDoc{}, false
 }

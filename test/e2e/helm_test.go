@@ -46,7 +46,6 @@ const (
 	helmFullname     = "chaosd"
 	helmConfigMap    = "chaosd-config" // = chaosdConfigMap
 	helmInstanceSel  = "app.kubernetes.io/instance=" + helmRelease
-	helmInjectedSel  = "chaosd.io/injected=true"
 	helmOtherNS      = "other-team"
 	helmCmdTimeout   = 3 * time.Minute
 	helmOnceTimeout  = 3 * time.Minute
@@ -316,7 +315,7 @@ func helmEveryAction(t *testing.T, ctx context.Context, c *cluster.Cluster, kube
 			if code != 0 || !strings.Contains(out, "PASSED") {
 				t.Fatalf("exit %d, want 0 and PASSED:\n%s", code, tail(out, 60))
 			}
-			helmRequireNoFault(t, ctx, c)
+			assertNothingLeft(t, c)
 		})
 	}
 	if t.Failed() {
@@ -391,35 +390,6 @@ func helmSettle(t *testing.T, ctx context.Context, c *cluster.Cluster) {
 		pdb, err := c.Kube.PolicyV1().PodDisruptionBudgets(cluster.DemoNamespace).Get(ctx, "go-demo-8", metav1.GetOptions{})
 		return err == nil && pdb.Status.DisruptionsAllowed >= 1
 	})
-}
-
-// helmRequireNoFault fails if any object still carries chaosd's fault
-// marker: Nodes, VirtualServices, or a node snapshot ConfigMap.
-func helmRequireNoFault(t *testing.T, ctx context.Context, c *cluster.Cluster) {
-	t.Helper()
-	opts := metav1.ListOptions{LabelSelector: helmInjectedSel}
-	nodes, err := c.Kube.CoreV1().Nodes().List(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	vss, err := c.Istio.NetworkingV1().VirtualServices(metav1.NamespaceAll).List(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cms, err := c.Kube.CoreV1().ConfigMaps(metav1.NamespaceAll).List(ctx, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := len(nodes.Items) + len(vss.Items) + len(cms.Items); n > 0 {
-		t.Fatalf("%d nodes, %d VirtualServices, %d ConfigMaps still labelled %s", len(nodes.Items), len(vss.Items), len(cms.Items), helmInjectedSel)
-	}
-	for _, vs := range vss.Items {
-		for _, r := range vs.Spec.Http {
-			if r.Fault != nil {
-				t.Fatalf("VirtualService %s/%s still has a fault", vs.Namespace, vs.Name)
-			}
-		}
-	}
 }
 
 // helmCheckEvents requires the Events chaosd recorded as the ServiceAccount
@@ -582,7 +552,7 @@ func helmCheckUninstall(t *testing.T, ctx context.Context, c *cluster.Cluster, h
 		left = helmLeftovers(t, ctx, c)
 		return len(left) == 0
 	})
-	helmRequireNoFault(t, ctx, c)
+	assertNothingLeft(t, c)
 	if _, err := c.Kube.CoordinationV1().Leases(helmNamespace).Get(ctx, helmFullname, metav1.GetOptions{}); err == nil {
 		t.Logf("left by design: Lease %s/%s (created by chaosd at run time, not by the chart)", helmNamespace, helmFullname)
 	}

@@ -9,12 +9,16 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
-// TestScaleBulkRollout measures how fast the harness reaches a given pod
-// count: CHAOSD_E2E_BULK=<namespaces>x<deployments>x<replicas>, default
-// 10x10x10 (1000 pods). Scale tests of chaosd start from here.
+// TestScaleBulkRollout checks that the harness reaches a given pod count
+// (every pod bound, Running and Ready) and logs how fast:
+// CHAOSD_E2E_BULK=<namespaces>x<deployments>x<replicas>, default 10x10x10
+// (1000 pods). Scale tests of chaosd start from here.
 func TestScaleBulkRollout(t *testing.T) {
 	namespaces, deployments, replicas := 10, 10, 10
 	if v := os.Getenv("CHAOSD_E2E_BULK"); v != "" {
@@ -40,6 +44,31 @@ func TestScaleBulkRollout(t *testing.T) {
 	if err := c.WaitBulkAvailable(ctx, namespaces, deployments); err != nil {
 		t.Fatal(err)
 	}
+	took := time.Since(begin)
+	// The Deployments say available; the pods themselves must be there:
+	// exactly the requested count, each bound to a node, Running and Ready.
+	list, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: cluster.BulkLabel + "=true"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ready := 0
+	for i := range list.Items {
+		if p := &list.Items[i]; p.Spec.NodeName != "" && p.Status.Phase == corev1.PodRunning && scalePodReady(p) {
+			ready++
+		}
+	}
+	if len(list.Items) != pods || ready != pods {
+		t.Fatalf("%d bulk pods, %d of them bound, Running and Ready; want %d of each", len(list.Items), ready, pods)
+	}
 	t.Logf("%d pods on %d nodes: deployments created in %s, all available after %s",
-		pods, nodes, created.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
+		pods, nodes, created.Round(time.Millisecond), took.Round(time.Millisecond))
+}
+
+func scalePodReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }

@@ -108,5 +108,5 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 			t.Fatalf("unknown experiment: exit %d, want 2:\n%s", code, out)
 		}
 	})
-	t.Run("no fault left behind", func(t *testing.T) { assertNoVirtualServiceFault(t, c) })
+	t.Run("no fault left behind", func(t *testing.T) { assertNothingLeft(t, c) })
 }

@@ -198,7 +198,7 @@ func TestSchedulerLeaderElection(t *testing.T) {
 	if !strings.Contains(procs[standby].Log(), "lost leadership") {
 		t.Errorf("deposed leader did not log lost leadership:\n%s", tail(procs[standby].Log(), 30))
 	}
-	schedNoFaultLeft(t, c)
+	assertNothingLeft(t, c)
 }
 
 // schedReloadConfig has experiments that never come due during the test:
@@ -463,7 +463,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 	})
 
 	p.Stop(30 * time.Second)
-	schedNoFaultLeft(t, c)
+	assertNothingLeft(t, c)
 }
 
 // TestSchedulerSIGTERMRevertsHeldFault proves that SIGTERM (a rollout, a
@@ -482,7 +482,7 @@ func TestSchedulerSIGTERMRevertsHeldFault(t *testing.T) {
 		if schedHasRun(schedFaults(t, c), held.Run) {
 			t.Fatalf("fault of run %s still in the cluster after chaosd exited", held.Run)
 		}
-		schedNoFaultLeft(t, c)
+		assertNothingLeft(t, c)
 		if !strings.Contains(p.Log(), `"chaosd stopped"`) {
 			t.Errorf("chaosd did not log a clean stop:\n%s", tail(p.Log(), 30))
 		}
@@ -586,7 +586,7 @@ func TestSchedulerConcurrencyLimits(t *testing.T) {
 	}
 
 	p.Stop(30 * time.Second)
-	schedNoFaultLeft(t, c)
+	assertNothingLeft(t, c)
 }
 
 func schedNextNames(st control.Status) []string {
@@ -675,28 +675,6 @@ func schedWaitForFault(t testing.TB, c *cluster.Cluster, experiment, by string) 
 		return false
 	})
 	return held
-}
-
-// schedNoFaultLeft fails unless every demo VirtualService is back as it
-// was: no intent, no label, no fault on any route.
-func schedNoFaultLeft(t testing.TB, c *cluster.Cluster) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	list, err := c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, vs := range list.Items {
-		if _, ok := vs.Annotations[experiments.AnnotationInjection]; ok || vs.Labels[experiments.LabelInjected] != "" {
-			t.Errorf("VirtualService %s still carries chaosd's intent: %v %v", vs.Name, vs.Labels, vs.Annotations)
-		}
-		for _, r := range vs.Spec.Http {
-			if r.Fault != nil {
-				t.Errorf("VirtualService %s route %q still has a fault: %v", vs.Name, r.Name, r.Fault)
-			}
-		}
-	}
 }
 
 // schedStealLease makes holder the Lease's holder for a minute, as a

@@ -4,11 +4,8 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
-	"net/url"
 	"os"
 	"syscall"
 	"testing"
@@ -197,36 +194,6 @@ func testAlertPath(ctx context.Context, t *testing.T, c *cluster.Cluster) {
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-type amAlert struct {
-	Labels map[string]string `json:"labels"`
-	Status struct {
-		State string `json:"state"`
-	} `json:"status"`
-}
-
-// activeAlerts lists active alerts matching filter. Silenced and inhibited
-// alerts are included by default; exclude them explicitly.
-func activeAlerts(ctx context.Context, base, filter string) ([]amAlert, error) {
-	q := url.Values{"active": {"true"}, "silenced": {"false"}, "inhibited": {"false"}, "filter": {filter}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v2/alerts?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET alerts: %s", resp.Status)
-	}
-	var alerts []amAlert
-	if err := json.NewDecoder(resp.Body).Decode(&alerts); err != nil {
-		return nil, fmt.Errorf("decode alerts: %w", err)
-	}
-	return alerts, nil
 }
 
 // testTeardown stops the cluster early and checks every component is gone.

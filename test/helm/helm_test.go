@@ -2,6 +2,7 @@ package helm
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -47,14 +48,58 @@ var (
 
 // helmBinary finds helm as the e2e suite does: $CHAOSD_E2E_BIN/helm, else
 // helm on PATH, else the bin directory hack/e2e-bins.sh prints as its last
-// line (cheap once its cache is built). The test is skipped only if all fail.
+// line (cheap once its cache is built). Not finding it fails every chart
+// test: the chart is tested wherever helm can be built. A developer without
+// it opts out with CHAOSD_SKIP_HELM=1, which skips them, saying so; under
+// CI (CI=true) the opt-out is refused.
 func helmBinary(t *testing.T) string {
 	t.Helper()
+	if skip, err := skipHelm(os.Getenv); err != nil {
+		t.Fatal(err)
+	} else if skip {
+		t.Skip("CHAOSD_SKIP_HELM=1: chart tests skipped on request; unset it to run them")
+	}
 	helmOnce.Do(func() { helmPath, helmErr = findHelm() })
 	if helmErr != nil {
-		t.Skipf("no helm binary: %v", helmErr)
+		t.Fatalf("no helm binary: %v (set CHAOSD_SKIP_HELM=1 to skip the chart tests outside CI)", helmErr)
 	}
 	return helmPath
+}
+
+// skipHelm reports whether the developer opted out of the chart tests with
+// CHAOSD_SKIP_HELM=1. Under CI=true the opt-out is an error: CI must never
+// pass without the chart tests.
+func skipHelm(getenv func(string) string) (bool, error) {
+	if getenv("CHAOSD_SKIP_HELM") != "1" {
+		return false, nil
+	}
+	if getenv("CI") == "true" {
+		return false, errors.New("CHAOSD_SKIP_HELM=1 is refused under CI=true: the chart tests must run in CI")
+	}
+	return true, nil
+}
+
+func TestSkipHelm(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    bool
+		wantErr bool
+	}{
+		{name: "helm expected by default", env: nil, want: false},
+		{name: "helm expected under CI", env: map[string]string{"CI": "true"}, want: false},
+		{name: "developer opts out", env: map[string]string{"CHAOSD_SKIP_HELM": "1"}, want: true},
+		{name: "opt-out refused under CI", env: map[string]string{"CHAOSD_SKIP_HELM": "1", "CI": "true"}, wantErr: true},
+		{name: "only 1 opts out", env: map[string]string{"CHAOSD_SKIP_HELM": "true"}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := skipHelm(func(k string) string { return tt.env[k] })
+			if got != tt.want || (err != nil) != tt.wantErr {
+				t.Errorf("skipHelm = %v, %v; want %v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
 }
 
 func findHelm() (string, error) {
