@@ -86,7 +86,7 @@ func TestPrometheusRuleAlerts(t *testing.T) {
 	}
 	want := map[string]struct{ expr, dur string }{
 		"ChaosdDown":          {`absent(up{job="chaosd", namespace="chaosd"} == 1)`, "5m"},
-		"ChaosdRevertFailed":  {`increase(chaosd_reverts_total{job="chaosd", namespace="chaosd", result="failed"}[10m]) > 0`, ""},
+		"ChaosdRevertFailed":  {`increase(chaosd_reverts_total{job="chaosd", namespace="chaosd", result="failed"}[10m]) > 0 or chaosd_reverts_pending{job="chaosd", namespace="chaosd"} > 0`, ""},
 		"ChaosdPausedTooLong": {`max(chaosd_paused{job="chaosd", namespace="chaosd"}) > 0`, "24h"},
 	}
 	got := map[string]bool{}
