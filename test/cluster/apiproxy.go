@@ -46,10 +46,13 @@ type APIProxy struct {
 	ln    *gateListener
 	proxy *httputil.ReverseProxy
 
-	mu     sync.Mutex
-	holds  []*Hold
-	delays []delay
-	seen   []observer
+	mu    sync.Mutex
+	holds []*Hold
+	// barrier, once a held request's client has given up, is closed when
+	// that request has been forwarded; requests arriving in between wait.
+	barrier <-chan struct{}
+	delays  []delay
+	seen    []observer
 	// closed ends every hold when the proxy stops.
 	closed chan struct{}
 }
@@ -161,7 +164,7 @@ func (p *APIProxy) Delay(match func(*http.Request) bool, d time.Duration) {
 }
 
 // Count returns a counter of the requests that match, from now on, counted
-// when the proxy receives them.
+// as soon as the proxy receives them (before any barrier, hold or delay).
 func (p *APIProxy) Count(match func(*http.Request) bool) func() int64 {
 	n := &atomic.Int64{}
 	p.mu.Lock()
@@ -206,7 +209,10 @@ type Hold struct {
 func (h *Hold) Arrived() <-chan struct{} { return h.arrived }
 
 // ClientGone is closed when the held request's client stops waiting (its
-// context was cancelled or its connection closed).
+// context was cancelled or its connection closed). From then until the held
+// request has been forwarded, every other request through the proxy waits:
+// like a real API server, the proxy applies a write it has accepted before
+// anything the client sends afterwards (such as a "did it land?" GET).
 func (h *Hold) ClientGone() <-chan struct{} { return h.clientGone }
 
 // Release forwards the held request (or lets the next match pass if none
@@ -222,6 +228,25 @@ func (p *APIProxy) serve(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler) // closes the connection
 	}
 	p.mu.Lock()
+	for _, o := range p.seen {
+		if o.match(r) {
+			o.n.Add(1)
+		}
+	}
+	barrier := p.barrier
+	p.mu.Unlock()
+	if barrier != nil {
+		t := time.NewTimer(maxHold)
+		defer t.Stop()
+		select {
+		case <-barrier:
+		case <-t.C:
+		case <-r.Context().Done():
+			return
+		case <-p.closed:
+		}
+	}
+	p.mu.Lock()
 	var hold *Hold
 	for i, h := range p.holds {
 		if h.match(r) {
@@ -234,11 +259,6 @@ func (p *APIProxy) serve(w http.ResponseWriter, r *http.Request) {
 	for _, d := range p.delays {
 		if d.match(r) {
 			wait = max(wait, d.d)
-		}
-	}
-	for _, o := range p.seen {
-		if o.match(r) {
-			o.n.Add(1)
 		}
 	}
 	p.mu.Unlock()
@@ -275,6 +295,9 @@ func (p *APIProxy) serveHeld(w http.ResponseWriter, r *http.Request, h *Hold) {
 	go func() {
 		select {
 		case <-r.Context().Done():
+			p.mu.Lock()
+			p.barrier = h.forwarded
+			p.mu.Unlock()
 			close(h.clientGone)
 		case <-h.forwarded:
 		}

@@ -118,13 +118,28 @@ func TestAPIProxyHoldLandsAfterClientGaveUp(t *testing.T) {
 	if err := <-clientErr; !errors.Is(err, context.Canceled) {
 		t.Fatalf("client error %v, want context.Canceled", err)
 	}
+	// The client's next request (did the write land?) waits for the
+	// held write: it sees the write applied.
+	gets := p.Count(func(r *http.Request) bool { return r.Method == http.MethodGet })
+	check := make(chan []string, 1)
+	go func() {
+		_, _ = do(context.Background(), client, http.MethodGet, url+"/apis/x/v1/things/a", "")
+		check <- up.received()
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for gets() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if gets() == 0 {
+		t.Fatal("the GET never reached the proxy")
+	}
 	h.Release()
 	waitClosed(t, h.Forwarded(), "the released PUT to be forwarded")
 	if h.Status != 200 || h.Err != nil || h.Method != http.MethodPut || h.Path != "/apis/x/v1/things/a" {
 		t.Fatalf("hold %s %s: status %d err %v, want PUT /apis/x/v1/things/a answered 200", h.Method, h.Path, h.Status, h.Err)
 	}
-	if got := up.received(); len(got) != 1 || got[0] != "PUT /apis/x/v1/things/a Bearer admin-token the write" {
-		t.Fatalf("the API server received %q, want the held PUT with its body", got)
+	if got := <-check; len(got) != 2 || got[0] != "PUT /apis/x/v1/things/a Bearer admin-token the write" || !strings.HasPrefix(got[1], "GET ") {
+		t.Fatalf("the API server received %q, want the held PUT with its body, then the GET", got)
 	}
 	// Only the next match is held: the following PUT passes.
 	if code, err := do(context.Background(), client, http.MethodPut, url+"/apis/x/v1/things/a", "again"); err != nil || code != 200 {
