@@ -255,23 +255,16 @@ func (p *chaosdProcess) Status(t testing.TB) control.Status {
 	return st
 }
 
-// assertNoVirtualServiceFault fails if any go-demo-8 VirtualService carries chaosd's
+// assertNoVirtualServiceFault fails if any VirtualService carries chaosd's
 // marks or a fault.
 func assertNoVirtualServiceFault(t *testing.T, c *cluster.Cluster) {
 	t.Helper()
-	list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(context.Background(), metav1.ListOptions{})
+	faults, err := expVirtualServiceFaults(context.Background(), c)
 	if err != nil {
 		t.Fatalf("list virtualservices: %v", err)
 	}
-	for _, v := range list.Items {
-		if _, ok := v.Annotations["chaosd.io/injection"]; ok || v.Labels["chaosd.io/injected"] != "" {
-			t.Errorf("VirtualService %s still carries chaosd's marks: %v %v", v.Name, v.Labels, v.Annotations)
-		}
-		for _, r := range v.Spec.Http {
-			if r.Fault != nil {
-				t.Errorf("VirtualService %s route %q still has a fault: %v", v.Name, r.Name, r.Fault)
-			}
-		}
+	for _, f := range faults {
+		t.Error(f)
 	}
 }
 
