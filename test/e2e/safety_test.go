@@ -119,6 +119,13 @@ func TestExperimentsRevertAfterAPIReturns(t *testing.T) {
 	p := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path)
 
 	inj := vs.next(t, 0, time.Minute, "chaosd's injection", func(e guardVSEvent) bool { return e.Injected })
+	// The fault in the API server is not enough: the Update's answer must
+	// have reached chaosd too, or the outage would cut the inject short
+	// (scenario 1 of the issue, TestExperimentsNoFaultOutlivesHaltDuringInject)
+	// rather than the revert.
+	eventually(t, 30*time.Second, "chaosd to hold the injection (chaosd_active_injections 1)", func() bool {
+		return guardMetric(t, p, "chaosd_active_injections") == 1
+	})
 	proxy.Down()
 	downAt := time.Now()
 	t.Cleanup(proxy.Up)
@@ -155,8 +162,23 @@ func TestExperimentsRevertAfterAPIReturns(t *testing.T) {
 	}
 	r := guardWaitRun(t, p, time.Minute, "the halted run's record", func(guardRun) bool { return true })
 	t.Logf("run %s: %s (%s)", r.RunID, r.Verdict, r.Reason)
+	// How chaosd got there: its revert attempts during and after the outage.
+	for _, l := range safetyLogLines(p.Log(), "revert", 20) {
+		t.Logf("chaosd: %s", l)
+	}
 	assertNoVirtualServiceFault(t, c)
 	expAssertClean(t, c)
+}
+
+// safetyLogLines returns up to max lines of log that contain substr.
+func safetyLogLines(log, substr string, max int) []string {
+	var out []string
+	for _, l := range strings.Split(log, "\n") {
+		if strings.Contains(l, substr) && len(out) < max {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // safetyOnceConfig is shared by `chaosd once` and `chaosd run`: the daemon
