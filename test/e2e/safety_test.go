@@ -277,7 +277,7 @@ experiments:
 
 // safetyOwnNodeRuns is how many picks each experiment makes, each with its
 // own random seed.
-const safetyOwnNodeRuns = 6
+const safetyOwnNodeRuns = 10
 
 // TestExperimentsNeverPickOwnNode: with NODE_NAME set as the chart's
 // downward API sets it (spec.nodeName), a node drain never picks chaosd's
@@ -298,6 +298,8 @@ func TestExperimentsNeverPickOwnNode(t *testing.T) {
 	t.Logf("chaosd runs on node %s in %s", own, zone)
 
 	t.Run("node-drain", func(t *testing.T) {
+		var picks []string
+		defer func() { t.Logf("node-drain picked %v", picks) }()
 		for i := range safetyOwnNodeRuns {
 			r := expOnce(t, c, cfg.Path, "drain-any")
 			expWantVerdict(t, r, 0, "passed")
@@ -308,9 +310,12 @@ func TestExperimentsNeverPickOwnNode(t *testing.T) {
 			if n := r.Rec.Selection.Rejections["runs chaosd"]; n != 1 {
 				t.Fatalf("pick %d (seed %d) rejected %d nodes as running chaosd, want 1: %v", i, r.Rec.Seed, n, r.Rec.Selection.Rejections)
 			}
+			picks = append(picks, got.Name)
 		}
 	})
 	t.Run("zone outage", func(t *testing.T) {
+		var picks [][]string
+		defer func() { t.Logf("zone outage of %s took %v", zone, picks) }()
 		for i := range safetyOwnNodeRuns {
 			r := expOnce(t, c, cfg.Path, "zone-of-chaosd")
 			expWantVerdict(t, r, 0, "passed")
@@ -323,6 +328,7 @@ func TestExperimentsNeverPickOwnNode(t *testing.T) {
 					t.Fatalf("pick %d (seed %d) takes chaosd's own node %s with zone %s: %v", i, r.Rec.Seed, own, zone, got.Nodes)
 				}
 			}
+			picks = append(picks, got.Nodes)
 		}
 	})
 }
