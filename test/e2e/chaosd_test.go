@@ -149,9 +149,16 @@ type chaosdProcess struct {
 // SIGKILL) when the test ends. Its log is printed if the test failed.
 func startChaosd(t testing.TB, c *cluster.Cluster, cfgPath string, extra ...string) *chaosdProcess {
 	t.Helper()
+	return startChaosdVia(t, c, c.Kubeconfig, cfgPath, extra...)
+}
+
+// startChaosdVia is startChaosd with another kubeconfig for chaosd, such
+// as a cluster.APIProxy's.
+func startChaosdVia(t testing.TB, c *cluster.Cluster, kubeconfig, cfgPath string, extra ...string) *chaosdProcess {
+	t.Helper()
 	ensureChaosdNamespace(t, c)
 	addr := freeLoopbackAddr(t)
-	args := append([]string{"run", "--config", cfgPath, "--kubeconfig", c.Kubeconfig, "--namespace", chaosdNamespace,
+	args := append([]string{"run", "--config", cfgPath, "--kubeconfig", kubeconfig, "--namespace", chaosdNamespace,
 		"--configmap", chaosdConfigMap, "--listen", addr, "--journal-dir", filepath.Join(t.TempDir(), "journal"),
 		"--log-format", "json"}, extra...)
 	return launchChaosd(t, addr, args)
