@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"time"
 
@@ -61,6 +62,7 @@ func newRunCommand(g *globalOptions) *cobra.Command {
 		leaseDuration time.Duration
 		renewDeadline time.Duration
 		retryPeriod   time.Duration
+		recoverEvery  time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "run",
@@ -76,12 +78,16 @@ objects, nothing cluster-wide. A config with node or zone experiments, or
 aiming at other namespaces, is refused at start and on reload.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if recoverEvery <= 0 {
+				return fmt.Errorf("--recover-every must be positive, got %s", recoverEvery)
+			}
 			o, err := f.options(g)
 			if err != nil {
 				return err
 			}
 			o.Listen, o.LeaderElect, o.LeaseName, o.PodName = listen, leaderElect, leaseName, podName
 			o.Lease = daemon.LeaseTimings{Duration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod}
+			o.RecoverEvery = recoverEvery
 			defer func() { _ = o.Logger.Sync() }()
 			return daemon.Run(cmd.Context(), o)
 		},
@@ -95,6 +101,7 @@ aiming at other namespaces, is refused at start and on reload.`,
 	fs.DurationVar(&leaseDuration, "lease-duration", 15*time.Second, "leader election lease duration")
 	fs.DurationVar(&renewDeadline, "lease-renew-deadline", 10*time.Second, "leader election renew deadline")
 	fs.DurationVar(&retryPeriod, "lease-retry-period", 2*time.Second, "leader election retry period")
+	fs.DurationVar(&recoverEvery, "recover-every", time.Minute, "how often the leader looks for orphaned or expired faults to revert (also sooner, when a kept fault's writer or expiry runs out)")
 	return cmd
 }
 

@@ -191,7 +191,7 @@ experiments:
     schedule: "@every 1h"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
     action: {type: http-abort, status: 500, percent: 50}
-    duration: 3m
+    duration: 45s
     observe: 0s
 `
 
@@ -213,9 +213,11 @@ func TestExperimentsDaemonLeavesLiveOnceFaultAlone(t *testing.T) {
 
 	proxy := cluster.NewAPIProxy(t, c)
 	passes := proxy.Count(safetyRecoveryList)
-	daemon := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path, "--identity", "e2e-daemon")
-	const wantPasses = 3 // the third starts after the first two completed
-	deadline := time.Now().Add(3 * time.Minute)
+	// Recovery every 5 s instead of every minute: two passes fit well inside
+	// the once-run's 45 s hold.
+	daemon := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path, "--identity", "e2e-daemon", "--recover-every", "5s")
+	const wantPasses = 3                         // the third starts after the first two completed
+	deadline := time.Now().Add(40 * time.Second) // hang guard, inside the 45 s hold
 	for passes() < wantPasses {
 		if e := safetyLastEvent(vs, inj.Name); e.index != inj.index {
 			t.Fatalf("the once-run's fault on %s was reverted at %s, during the daemon's recovery pass %d, while the once-run still held it",
@@ -227,7 +229,7 @@ func TestExperimentsDaemonLeavesLiveOnceFaultAlone(t *testing.T) {
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the daemon started %d recovery passes in 3m, want %d", passes(), wantPasses)
+			t.Fatalf("the daemon started %d recovery passes in 40s, want %d", passes(), wantPasses)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
