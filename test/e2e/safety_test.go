@@ -181,8 +181,8 @@ func safetyLogLines(log, substr string, max int) []string {
 
 // safetyOnceConfig is shared by `chaosd once` and `chaosd run`: the daemon
 // never schedules it within the test (hourly), the once-run holds its abort
-// for three minutes, long enough for the daemon to start and complete two
-// recovery passes at its default one-minute interval.
+// for 45 s, long enough for the daemon to start and complete two recovery
+// passes at the 5 s interval the test gives it.
 const safetyOnceConfig = `guard:
   alertmanager: {url: ALERTMANAGER_URL, block: ['severity="critical"']}
   pollInterval: 500ms
