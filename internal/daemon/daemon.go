@@ -90,11 +90,11 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	// Held before any injection, released after the last revert.
-	if err := d.holdLiveness(ctx); err != nil {
-		return err
-	}
-	defer d.releaseLiveness()
+	// No liveness Lease here, unlike chaosd once: a daemon injects only
+	// while it leads, and a replica that stops leading reverts and exits, so
+	// a new leader must treat every other daemon's intents as orphaned at
+	// once. A Lease kept alive for a few seconds after a SIGKILL would let
+	// the new leader stack its faults on the dead one's.
 	return d.run(ctx)
 }
 
