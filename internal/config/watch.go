@@ -199,6 +199,7 @@ func (w *Watcher) reload(onChange func(*Config, error)) {
 		seen = "read error: " + err.Error()
 	}
 	if seen == w.lastSeen {
+		w.log.Debug("config unchanged")
 		return
 	}
 	w.lastSeen = seen

@@ -11,12 +11,95 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest"
+	"k8s.io/utils/clock"
 	clocktesting "k8s.io/utils/clock/testing"
 )
 
-// waitLimit bounds every wait in these tests; changes arrive in well under it.
-const waitLimit = 2 * time.Second
+// waitLimit is a hang guard on every wait in these tests, never a timing
+// claim: each wait ends on a positive signal long before it.
+const waitLimit = 30 * time.Second
+
+// armingClock is a fake clock that reports every timer Run arms, so a test
+// steps the clock only once the timer it means to fire is set.
+type armingClock struct {
+	*clocktesting.FakeClock
+	armed chan time.Duration
+}
+
+func newArmingClock() *armingClock {
+	return &armingClock{
+		FakeClock: clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)),
+		armed:     make(chan time.Duration, 1024),
+	}
+}
+
+func (c *armingClock) NewTimer(d time.Duration) clock.Timer {
+	t := c.FakeClock.NewTimer(d)
+	c.armed <- d
+	return armingTimer{Timer: t, armed: c.armed}
+}
+
+type armingTimer struct {
+	clock.Timer
+	armed chan time.Duration
+}
+
+func (t armingTimer) Reset(d time.Duration) bool {
+	was := t.Timer.Reset(d)
+	t.armed <- d
+	return was
+}
+
+// drain forgets the timers armed so far.
+func (c *armingClock) drain() {
+	for {
+		select {
+		case <-c.armed:
+		default:
+			return
+		}
+	}
+}
+
+// waitArmed waits until Run has armed a timer for d.
+func (c *armingClock) waitArmed(t *testing.T, d time.Duration) {
+	t.Helper()
+	for {
+		select {
+		case got := <-c.armed:
+			if got == d {
+				return
+			}
+		case <-time.After(waitLimit):
+			t.Fatalf("Run armed no %s timer", d)
+		}
+	}
+}
+
+// unchangedLogger logs to the test and signals each re-read that found
+// nothing new, the one reload that reports nothing.
+func unchangedLogger(t *testing.T) (*zap.Logger, <-chan struct{}) {
+	unchanged := make(chan struct{}, 64)
+	log := zaptest.NewLogger(t, zaptest.WrapOptions(zap.Hooks(func(e zapcore.Entry) error {
+		if e.Message == "config unchanged" {
+			unchanged <- struct{}{}
+		}
+		return nil
+	})))
+	return log, unchanged
+}
+
+func waitUnchanged(t *testing.T, unchanged <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-unchanged:
+	case <-time.After(waitLimit):
+		t.Fatal("no unchanged re-read logged")
+	}
+}
 
 type change struct {
 	cfg *Config
@@ -119,24 +202,36 @@ func (v *configMapVolume) update(content string) {
 
 func TestWatcherConfigMapSwap(t *testing.T) {
 	vol := newConfigMapVolume(t, versionDoc("v1"))
+	clk := newArmingClock()
+	const debounce = 100 * time.Millisecond
+	log, unchanged := unchangedLogger(t)
 	w := NewWatcher(vol.path(), WatchOptions{
-		Logger:   zaptest.NewLogger(t),
-		Debounce: 100 * time.Millisecond,
-		Resync:   time.Hour, // only the directory watch can deliver in time
+		Logger:   log,
+		Debounce: debounce,
+		Resync:   time.Hour, // never reached: only the directory watch delivers
+		Clock:    clk,
 	})
 	changes := startWatcher(t, w)
 	// Without an InitialHash the first read is reported; it happens after
 	// the watch is armed, so every later swap is seen.
 	wantExperiment(t, nextChange(t, changes), "v1")
 
+	// swap updates the volume and fires the debounce timer once the watch
+	// has seen an event and armed it. Arms reported before the update are
+	// dropped; any arm after it leaves the timer set until the Step, since
+	// only Step fires a fake timer.
+	swap := func(content string) {
+		clk.drain()
+		vol.update(content)
+		clk.waitArmed(t, debounce)
+		clk.Step(debounce)
+	}
 	t.Run("valid change", func(t *testing.T) {
-		start := time.Now()
-		vol.update(versionDoc("v2"))
+		swap(versionDoc("v2"))
 		wantExperiment(t, nextChange(t, changes), "v2")
-		t.Logf("change seen after %s", time.Since(start))
 	})
 	t.Run("invalid change reports the error", func(t *testing.T) {
-		vol.update(experimentDoc("", `schedule: "0 0 30 2 *"`))
+		swap(experimentDoc("", `schedule: "0 0 30 2 *"`))
 		c := nextChange(t, changes)
 		var errs *Errors
 		if c.cfg != nil || !errors.As(c.err, &errs) {
@@ -144,8 +239,9 @@ func TestWatcherConfigMapSwap(t *testing.T) {
 		}
 	})
 	t.Run("same content is not reported again", func(t *testing.T) {
-		vol.update(experimentDoc("", `schedule: "0 0 30 2 *"`))
-		vol.update(versionDoc("v3"))
+		swap(experimentDoc("", `schedule: "0 0 30 2 *"`))
+		waitUnchanged(t, unchanged)
+		swap(versionDoc("v3"))
 		wantExperiment(t, nextChange(t, changes), "v3")
 	})
 	t.Run("old directories are gone", func(t *testing.T) {
@@ -157,18 +253,6 @@ func TestWatcherConfigMapSwap(t *testing.T) {
 			t.Errorf("volume has %d entries, want 3", len(entries))
 		}
 	})
-}
-
-// waitForTimers waits until Run has armed at least n fake timers.
-func waitForTimers(t *testing.T, clk *clocktesting.FakeClock, n int) {
-	t.Helper()
-	deadline := time.Now().Add(waitLimit)
-	for clk.Waiters() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("Run armed %d timers, want %d", clk.Waiters(), n)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func TestWatcherResyncFallback(t *testing.T) {
@@ -186,8 +270,9 @@ func TestWatcherResyncFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
-	w := NewWatcher(path, WatchOptions{Logger: zaptest.NewLogger(t), Resync: 10 * time.Second, Clock: clk, InitialHash: hash})
+	clk := newArmingClock()
+	log, unchanged := unchangedLogger(t)
+	w := NewWatcher(path, WatchOptions{Logger: log, Resync: 10 * time.Second, Clock: clk, InitialHash: hash})
 	changes := startWatcher(t, w)
 
 	for _, step := range []struct {
@@ -210,15 +295,17 @@ func TestWatcherResyncFallback(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			waitForTimers(t, clk, 1)
+			clk.waitArmed(t, 10*time.Second)
 			clk.Step(10 * time.Second)
 			if step.want != "" {
 				wantExperiment(t, nextChange(t, changes), step.want)
+			} else {
+				waitUnchanged(t, unchanged)
 			}
 		})
 	}
-	// The initial content matched InitialHash, and v2 was reported once:
-	// nothing else may be queued.
+	// The initial content matched InitialHash, v2 was reported once, and
+	// every re-read has been accounted for: nothing else may be queued.
 	select {
 	case c := <-changes:
 		t.Errorf("unexpected extra change: %+v", c)
@@ -229,7 +316,7 @@ func TestWatcherResyncFallback(t *testing.T) {
 func TestWatcherDirectoryAppearsLater(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "config")
 	path := filepath.Join(dir, "config.yaml")
-	clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+	clk := newArmingClock()
 	w := NewWatcher(path, WatchOptions{Logger: zaptest.NewLogger(t), Debounce: time.Second, Resync: 10 * time.Second, Clock: clk})
 	changes := startWatcher(t, w)
 
@@ -245,16 +332,16 @@ func TestWatcherDirectoryAppearsLater(t *testing.T) {
 	if err := os.WriteFile(path, []byte(versionDoc("v1")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitForTimers(t, clk, 1)
+	clk.waitArmed(t, 10*time.Second)
 	clk.Step(10 * time.Second)
 	wantExperiment(t, nextChange(t, changes), "v1")
 
 	// Now the watch works: an edit arms the debounce timer next to resync.
-	waitForTimers(t, clk, 1)
+	clk.waitArmed(t, 10*time.Second)
 	if err := os.WriteFile(path, []byte(versionDoc("v2")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitForTimers(t, clk, 2)
+	clk.waitArmed(t, time.Second)
 	clk.Step(time.Second)
 	wantExperiment(t, nextChange(t, changes), "v2")
 }

@@ -77,10 +77,8 @@ func (a *httpLoad) Inject(ctx context.Context, s Spec) (Record, error) {
 	if act.Body != "" {
 		target.Body = []byte(act.Body)
 	}
-	// Freq 0 is vegeta's "infinite rate": as fast as the capped workers go.
-	pacer := cappedPacer{Pacer: vegeta.ConstantPacer{Freq: act.Rate, Per: time.Second}, max: a.limit(act)}
 	atk := vegeta.NewAttacker(opts...)
-	results := atk.Attack(vegeta.NewStaticTargeter(target), pacer, act.Duration, s.Intent.Run)
+	results := atk.Attack(vegeta.NewStaticTargeter(target), a.pacer(act), act.Duration, s.Intent.Run)
 
 	report := &LoadReport{URL: s.Target.URL, Method: target.Method, Concurrency: int(workers), Rate: act.Rate,
 		StatusCodes: map[int]uint64{}, Errors: map[string]uint64{}}
@@ -140,6 +138,12 @@ func (a *httpLoad) limit(act config.Action) uint64 {
 		n = min(n, uint64(float64(act.Rate)*act.Duration.Seconds())+1)
 	}
 	return n
+}
+
+// pacer spaces the hits at the action's rate and stops them at limit. Freq
+// 0 is vegeta's "infinite rate": as fast as the capped workers go.
+func (a *httpLoad) pacer(act config.Action) vegeta.Pacer {
+	return cappedPacer{Pacer: vegeta.ConstantPacer{Freq: act.Rate, Per: time.Second}, max: a.limit(act)}
 }
 
 func method(a config.Action) string {

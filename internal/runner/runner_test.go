@@ -62,12 +62,17 @@ type fakeEngine struct {
 	injectErr error
 	revertErr error
 	clock     *clocktesting.FakeClock
+	// onInject, when set, runs inside Inject once the target is recorded.
+	onInject func()
 }
 
 func (e *fakeEngine) Inject(_ context.Context, run experiments.Run, exp config.Experiment, t targets.Target) (*experiments.Injection, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.injected = append(e.injected, t.String())
+	if e.onInject != nil {
+		e.onInject()
+	}
 	inj := &experiments.Injection{ID: run.ID + t.Name, Run: run, Action: exp.Action.Type, Target: t, InjectedAt: e.clock.Now(), Reversible: true}
 	return inj, e.injectErr
 }
@@ -266,18 +271,9 @@ func TestRunVerdicts(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			if tt.cancelEarly {
-				go func() {
-					for {
-						f.engine.mu.Lock()
-						n := len(f.engine.injected)
-						f.engine.mu.Unlock()
-						if n > 0 {
-							cancel()
-							return
-						}
-						time.Sleep(time.Millisecond)
-					}
-				}()
+				// Shut down as the fault goes in, so the hold starts already
+				// cancelled whatever the fake clock does meanwhile.
+				f.engine.onInject = cancel
 			}
 			rec := f.run(t, ctx)
 			if rec.Verdict != tt.wantVerdict {

@@ -51,6 +51,38 @@ func RunAsLeader(ctx context.Context, o LeaderOptions, lead func(ctx context.Con
 		o.Logger = zap.NewNop()
 	}
 	log := o.Logger.With(zap.String("lease", o.Namespace+"/"+o.LeaseName), zap.String("identity", o.Identity))
+	elect := func(electorCtx context.Context, cb leaderelection.LeaderCallbacks) error {
+		elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+			Lock: &resourcelock.LeaseLock{
+				LeaseMeta:  metav1.ObjectMeta{Namespace: o.Namespace, Name: o.LeaseName},
+				Client:     o.Kube.CoordinationV1(),
+				LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity},
+			},
+			LeaseDuration:   orDefault(o.LeaseDuration, 15*time.Second),
+			RenewDeadline:   orDefault(o.RenewDeadline, 10*time.Second),
+			RetryPeriod:     orDefault(o.RetryPeriod, 2*time.Second),
+			ReleaseOnCancel: true,
+			Name:            o.LeaseName,
+			Callbacks:       cb,
+		})
+		if err != nil {
+			return fmt.Errorf("leader election: %w", err)
+		}
+		elector.Run(electorCtx)
+		return nil
+	}
+	return runAsLeader(ctx, log, o.Identity, elect, lead)
+}
+
+// elector campaigns until ctx ends or leadership is lost, as client-go's
+// LeaderElector.Run with ReleaseOnCancel does: OnStartedLeading runs in its
+// own goroutine with a context that ends on either, and the lease is
+// released when ctx ends.
+type elector func(ctx context.Context, cb leaderelection.LeaderCallbacks) error
+
+// runAsLeader is RunAsLeader around any elector: the ordering chaosd adds
+// to client-go's, which tests drive with a fake elector.
+func runAsLeader(ctx context.Context, log *zap.Logger, identity string, elect elector, lead func(ctx context.Context)) error {
 	// The elector's context outlives ctx so the lease is released only after lead returned.
 	electorCtx, stopElector := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopElector()
@@ -69,45 +101,32 @@ func RunAsLeader(ctx context.Context, o LeaderOptions, lead func(ctx context.Con
 	})
 	defer stopBeforeLeading()
 
-	elector, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1.ObjectMeta{Namespace: o.Namespace, Name: o.LeaseName},
-			Client:     o.Kube.CoordinationV1(),
-			LockConfig: resourcelock.ResourceLockConfig{Identity: o.Identity},
+	err := elect(electorCtx, leaderelection.LeaderCallbacks{
+		OnStartedLeading: func(leaderCtx context.Context) {
+			mu.Lock()
+			started = true
+			mu.Unlock()
+			defer close(leadDone)
+			defer stopElector() // release only after lead has returned
+			leadCtx, cancel := context.WithCancel(leaderCtx)
+			defer cancel()
+			stopWithCaller := context.AfterFunc(ctx, cancel)
+			defer stopWithCaller()
+			log.Info("became leader")
+			lead(leadCtx)
+			log.Info("stopped leading work")
 		},
-		LeaseDuration:   orDefault(o.LeaseDuration, 15*time.Second),
-		RenewDeadline:   orDefault(o.RenewDeadline, 10*time.Second),
-		RetryPeriod:     orDefault(o.RetryPeriod, 2*time.Second),
-		ReleaseOnCancel: true,
-		Name:            o.LeaseName,
-		Callbacks: leaderelection.LeaderCallbacks{
-			OnStartedLeading: func(leaderCtx context.Context) {
-				mu.Lock()
-				started = true
-				mu.Unlock()
-				defer close(leadDone)
-				defer stopElector() // release only after lead has returned
-				leadCtx, cancel := context.WithCancel(leaderCtx)
-				defer cancel()
-				stopWithCaller := context.AfterFunc(ctx, cancel)
-				defer stopWithCaller()
-				log.Info("became leader")
-				lead(leadCtx)
-				log.Info("stopped leading work")
-			},
-			// Runs even when this replica never led; nothing to do then.
-			OnStoppedLeading: func() {},
-			OnNewLeader: func(id string) {
-				if id != o.Identity {
-					log.Info("another replica leads", zap.String("leader", id))
-				}
-			},
+		// Runs even when this replica never led; nothing to do then.
+		OnStoppedLeading: func() {},
+		OnNewLeader: func(id string) {
+			if id != identity {
+				log.Info("another replica leads", zap.String("leader", id))
+			}
 		},
 	})
 	if err != nil {
-		return fmt.Errorf("leader election: %w", err)
+		return err
 	}
-	elector.Run(electorCtx)
 
 	mu.Lock()
 	led := started

@@ -2,85 +2,158 @@ package scheduler
 
 import (
 	"context"
-	"sync/atomic"
+	"errors"
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
+	"go.uber.org/zap/zaptest"
+	"k8s.io/client-go/tools/leaderelection"
 )
 
-func fastLease(kube *fake.Clientset, id string) LeaderOptions {
-	return LeaderOptions{Kube: kube, Namespace: "chaosd", LeaseName: "chaosd", Identity: id,
-		LeaseDuration: 1 * time.Second, RenewDeadline: 500 * time.Millisecond, RetryPeriod: 100 * time.Millisecond}
+// These tests drive the ordering runAsLeader adds around client-go's
+// elector with a fake elector, in no real time. Election itself (one leader
+// at a time, takeover after a SIGKILL, a stolen Lease) runs against a real
+// API server in test/e2e TestSchedulerLeaderElection.
+
+// hangGuard bounds every wait here; each ends on a signal long before it.
+const hangGuard = 30 * time.Second
+
+// fakeElector plays client-go's LeaderElector.Run with ReleaseOnCancel: it
+// acquires once grant is closed, runs OnStartedLeading in its own goroutine
+// with a context that ends with ctx or on lose, and releases the lease (closes
+// released) when ctx ends. A renew is one tick of client-go's renew loop: it
+// answers whether the lease is still held.
+type fakeElector struct {
+	grant    chan struct{}
+	lose     chan struct{}
+	renew    chan chan bool
+	released chan struct{}
 }
 
-func TestOnlyOneReplicaLeadsAndLeaseIsReleasedAfterLeadReturns(t *testing.T) {
-	kube := fake.NewClientset()
-	var leading atomic.Int32
-	var maxLeading atomic.Int32
-	holderDuringRevert := make(chan string, 1)
+func newFakeElector() *fakeElector {
+	return &fakeElector{grant: make(chan struct{}), lose: make(chan struct{}), renew: make(chan chan bool), released: make(chan struct{})}
+}
 
-	lead := func(id string) func(ctx context.Context) {
-		return func(ctx context.Context) {
-			n := leading.Add(1)
-			if n > maxLeading.Load() {
-				maxLeading.Store(n)
+func (f *fakeElector) run(ctx context.Context, cb leaderelection.LeaderCallbacks) error {
+	defer cb.OnStoppedLeading()
+	select {
+	case <-f.grant:
+	case <-ctx.Done():
+		return nil
+	}
+	leaderCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go cb.OnStartedLeading(leaderCtx)
+	for {
+		select {
+		case held := <-f.renew:
+			if ctx.Err() == nil {
+				held <- true
+				continue
 			}
-			<-ctx.Done()
-			// "Reverting": the lease must still be ours while we do it.
-			lease, err := kube.CoordinationV1().Leases("chaosd").Get(context.Background(), "chaosd", metav1.GetOptions{})
-			if err == nil && lease.Spec.HolderIdentity != nil {
-				holderDuringRevert <- *lease.Spec.HolderIdentity
-			}
-			leading.Add(-1)
+			close(f.released)
+			held <- false
+			return nil
+		case <-ctx.Done():
+			close(f.released)
+			return nil
+		case <-f.lose:
+			return nil
 		}
 	}
-	ctxA, cancelA := context.WithCancel(context.Background())
-	ctxB, cancelB := context.WithCancel(context.Background())
-	defer cancelB()
-	errA := make(chan error, 1)
-	errB := make(chan error, 1)
-	go func() { errA <- RunAsLeader(ctxA, fastLease(kube, "a"), lead("a")) }()
-	waitFor(t, func() bool { return leading.Load() == 1 })
-	go func() { errB <- RunAsLeader(ctxB, fastLease(kube, "b"), lead("b")) }()
-	time.Sleep(300 * time.Millisecond) // b retries a few times and must not lead
-	if maxLeading.Load() != 1 {
-		t.Fatalf("two replicas led at once")
+}
+
+func receive[T any](t *testing.T, c <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-c:
+		return v
+	case <-time.After(hangGuard):
+		t.Fatalf("hang guard: no %s within %s", what, hangGuard)
+		var zero T
+		return zero
+	}
+}
+
+func TestRunAsLeaderReleasesOnlyAfterLeadReturned(t *testing.T) {
+	f := newFakeElector()
+	close(f.grant)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	leading, reverting, finishRevert := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- runAsLeader(ctx, zaptest.NewLogger(t), "a", f.run, func(leadCtx context.Context) {
+			close(leading)
+			<-leadCtx.Done()
+			close(reverting)
+			<-finishRevert
+		})
+	}()
+	receive(t, leading, "start of leading")
+
+	cancel() // shutdown: lead's context ends first
+	receive(t, reverting, "end of lead's context")
+	held := make(chan bool)
+	select {
+	case f.renew <- held:
+		if !receive(t, held, "renew answer") {
+			t.Fatal("lease released while lead was still reverting")
+		}
+	case <-f.released:
+		t.Fatal("lease released while lead was still reverting")
+	case <-time.After(hangGuard):
+		t.Fatal("hang guard: the elector neither renewed nor released")
 	}
 
-	cancelA()
-	if err := <-errA; err != nil {
-		t.Fatalf("a returned %v on shutdown, want nil", err)
+	close(finishRevert)
+	if err := receive(t, done, "return of runAsLeader"); err != nil {
+		t.Fatalf("runAsLeader returned %v on shutdown, want nil", err)
 	}
-	if got := <-holderDuringRevert; got != "a" {
-		t.Fatalf("lease holder while a reverted = %q, want a (released too early)", got)
-	}
-	// b takes over quickly because a released the lease.
-	waitFor(t, func() bool { return leading.Load() == 1 })
-	cancelB()
-	if err := <-errB; err != nil {
-		t.Fatalf("b returned %v, want nil", err)
+	receive(t, f.released, "release after lead returned")
+}
+
+func TestRunAsLeaderLostLeadership(t *testing.T) {
+	f := newFakeElector()
+	close(f.grant)
+	leading, leadReturned := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- runAsLeader(context.Background(), zaptest.NewLogger(t), "a", f.run, func(leadCtx context.Context) {
+			close(leading)
+			<-leadCtx.Done()
+			close(leadReturned)
+		})
+	}()
+	receive(t, leading, "start of leading")
+	close(f.lose)
+	receive(t, leadReturned, "end of lead after the lease was lost")
+	if err := receive(t, done, "return of runAsLeader"); !errors.Is(err, ErrLostLeadership) {
+		t.Fatalf("runAsLeader returned %v, want ErrLostLeadership", err)
 	}
 }
 
 func TestRunAsLeaderReturnsOnCancelBeforeLeading(t *testing.T) {
-	kube := fake.NewClientset()
-	holder := fastLease(kube, "holder")
-	holderCtx, stopHolder := context.WithCancel(context.Background())
-	defer stopHolder()
-	go func() { _ = RunAsLeader(holderCtx, holder, func(ctx context.Context) { <-ctx.Done() }) }()
-	waitFor(t, func() bool {
-		l, err := kube.CoordinationV1().Leases("chaosd").Get(context.Background(), "chaosd", metav1.GetOptions{})
-		return err == nil && l.Spec.HolderIdentity != nil && *l.Spec.HolderIdentity == "holder"
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	called := false
-	if err := RunAsLeader(ctx, fastLease(kube, "standby"), func(context.Context) { called = true }); err != nil {
+	f := newFakeElector() // never grants: another replica holds the lease
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	called := make(chan struct{}, 1)
+	go func() {
+		done <- runAsLeader(ctx, zaptest.NewLogger(t), "standby", f.run, func(context.Context) { called <- struct{}{} })
+	}()
+	cancel()
+	if err := receive(t, done, "return of runAsLeader"); err != nil {
 		t.Fatalf("standby returned %v, want nil", err)
 	}
-	if called {
+	select {
+	case <-called:
 		t.Fatal("standby led while another replica held the lease")
+	default:
+	}
+}
+
+func TestRunAsLeaderNeedsIdentity(t *testing.T) {
+	if err := RunAsLeader(context.Background(), LeaderOptions{Namespace: "chaosd", LeaseName: "chaosd"}, func(context.Context) {}); err == nil {
+		t.Fatal("want an error without an identity")
 	}
 }
