@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -45,10 +46,17 @@ experiments:
     action: {type: http-abort, status: 500, percent: 50, route: {host: no-such-host}}
     duration: 2s
     observe: 0s
+  - name: hold
+    schedule: "@every 1h"
+    target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
+    action: {type: http-abort, status: 500, percent: 50}
+    duration: 10m
+    observe: 0s
 `
 
 // TestSchedulerOnceExitCodes proves `chaosd once` turns verdicts into the
-// exit codes CD pipelines branch on: 0 passed, 1 weakness, 2 error, 3 skipped.
+// exit codes CD pipelines branch on: 0 passed, 1 weakness, 2 error, 3 skipped,
+// 4 aborted (stopped before a verdict, faults reverted).
 func TestSchedulerOnceExitCodes(t *testing.T) {
 	opts := cluster.FullOptions()
 	opts.Prometheus.Rules = demoUnhealthyRules
@@ -107,6 +115,21 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 		if code, out := once(t, "no-such-experiment"); code != 2 || !strings.Contains(out, "no experiment named") {
 			t.Fatalf("unknown experiment: exit %d, want 2:\n%s", code, out)
 		}
+	})
+	t.Run("aborted by SIGTERM exits 4", func(t *testing.T) {
+		o := safetyStartOnce(t, c, cfg.Path, "hold")
+		eventually(t, time.Minute, "the once-run's fault in a VirtualService of go-demo-8", func() bool {
+			list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(context.Background(), metav1.ListOptions{LabelSelector: "chaosd.io/injected=true"})
+			return err == nil && len(list.Items) > 0
+		})
+		if err := o.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatalf("SIGTERM chaosd once: %v", err)
+		}
+		safetyWait(t, o.done, time.Minute, "chaosd once to revert and exit after SIGTERM") // hang guard
+		if code := o.cmd.ProcessState.ExitCode(); code != 4 || !strings.Contains(o.out.String(), "ABORTED") {
+			t.Fatalf("exit %d, want 4 and ABORTED:\n%s", code, tail(o.out.String(), 40))
+		}
+		assertNothingLeft(t, c)
 	})
 	t.Run("no fault left behind", func(t *testing.T) { assertNothingLeft(t, c) })
 }
