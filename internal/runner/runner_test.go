@@ -171,19 +171,7 @@ func (f *fixture) run(t *testing.T, ctx context.Context) journal.Record {
 		Pause: f.pause, Metrics: f.metrics, Clock: f.clock, Seeds: func() uint64 { return 42 }})
 	done := make(chan journal.Record, 1)
 	go func() { done <- r.RunNow(ctx, f.cfg, f.cfg.Experiments[0]) }()
-	deadline := time.After(10 * time.Second)
-	for {
-		select {
-		case rec := <-done:
-			return rec
-		case <-deadline:
-			t.Fatal("run did not finish")
-		case <-time.After(time.Millisecond):
-			if f.clock.HasWaiters() {
-				f.clock.Step(500 * time.Millisecond)
-			}
-		}
-	}
+	return await(t, f.clock, done)
 }
 
 func TestRunVerdicts(t *testing.T) {
