@@ -20,6 +20,12 @@ import (
 // lostResponse applies the first update of resource but reports a timeout,
 // as when the apiserver commits a write and the connection drops.
 func lostResponse(fake *k8stesting.Fake, tracker k8stesting.ObjectTracker, gvr schema.GroupVersionResource) {
+	landedThenFailed(fake, tracker, gvr, func() error { return apierrors.NewTimeoutError("response lost", 1) })
+}
+
+// landedThenFailed applies the first update of resource to the tracker, then
+// answers it with fail()'s error: the write landed, its caller never knew.
+func landedThenFailed(fake *k8stesting.Fake, tracker k8stesting.ObjectTracker, gvr schema.GroupVersionResource, fail func() error) {
 	calls := 0
 	fake.PrependReactor("update", gvr.Resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
 		if calls++; calls > 1 {
@@ -29,7 +35,7 @@ func lostResponse(fake *k8stesting.Fake, tracker k8stesting.ObjectTracker, gvr s
 		if err := tracker.Update(gvr, u.GetObject(), u.GetNamespace()); err != nil {
 			return true, nil, err
 		}
-		return true, nil, apierrors.NewTimeoutError("response lost", 1)
+		return true, nil, fail()
 	})
 }
 
@@ -88,17 +94,9 @@ func TestInjectHoldsWritesWhoseResponseWasLost(t *testing.T) {
 // (a halt, SIGTERM or lost lease arriving while the write is in flight) and
 // reports what client-go reports then: context.Canceled.
 func cancelledWrite(fake *k8stesting.Fake, tracker k8stesting.ObjectTracker, gvr schema.GroupVersionResource, cancel context.CancelFunc) {
-	calls := 0
-	fake.PrependReactor("update", gvr.Resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
-		if calls++; calls > 1 {
-			return false, nil, nil
-		}
-		u := a.(k8stesting.UpdateAction)
-		if err := tracker.Update(gvr, u.GetObject(), u.GetNamespace()); err != nil {
-			return true, nil, err
-		}
+	landedThenFailed(fake, tracker, gvr, func() error {
 		cancel()
-		return true, nil, fmt.Errorf("Put %q: %w", "https://apiserver/"+gvr.Resource, context.Canceled)
+		return fmt.Errorf("Put %q: %w", "https://apiserver/"+gvr.Resource, context.Canceled)
 	})
 }
 
