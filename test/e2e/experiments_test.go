@@ -427,9 +427,15 @@ func TestExperimentsNodeFaults(t *testing.T) {
 		if left[node] != 0 {
 			t.Fatalf("%d go-demo-8 pods still on %s at the end of the hold", left[node], node)
 		}
-		if held := last[node].Sub(first[node]); held < 2500*time.Millisecond {
-			t.Fatalf("node %s seen cordoned for %s, want the 3s duration", node, held)
+		// How long the cordon was held is chaosd's own record (a poller's first
+		// and last sighting would depend on how busy the machine is).
+		if len(r.Rec.Injections) != 1 || r.Rec.Injections[0].RevertedAt == nil {
+			t.Fatalf("want one reverted injection, got %+v", r.Rec.Injections)
 		}
+		if held := r.Rec.Injections[0].RevertedAt.Sub(r.Rec.Injections[0].InjectedAt); held < 3*time.Second {
+			t.Fatalf("node %s held cordoned for %s by the journal, want the 3s duration", node, held)
+		}
+		t.Logf("node %s seen cordoned by the poller from %s to %s", node, first[node].Format(time.StampMilli), last[node].Format(time.StampMilli))
 		expWantSchedulable(t, c, node)
 		expWaitDemoAvailable(t, c, 2*time.Minute)
 		expFigure(t, "chaosd once drain-node wall time (drain, 3s hold, uncordon)", r.Took)
@@ -681,7 +687,9 @@ experiments:
 	if p := peak.Load(); p > 50 {
 		t.Fatalf("%d requests in flight at once, concurrency is 50", p)
 	}
-	if load.DurationSeconds < 2.5 || load.DurationSeconds > 10 {
+	// The lower bound is correctness (the burst ran its 3s); the upper one
+	// is a hang guard only, wide enough for a busy machine.
+	if load.DurationSeconds < 2.5 || load.DurationSeconds > 60 {
 		t.Fatalf("burst lasted %.2fs, want about 3s", load.DurationSeconds)
 	}
 	t.Logf("FIGURE http-load burst: %d requests in %.2fs (%.0f req/s), %d in flight at peak, p50 %.1fms p99 %.1fms, codes %v",

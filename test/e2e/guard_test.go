@@ -45,7 +45,7 @@ experiments:
     schedule: "@every 3s"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
     action: {type: http-abort, status: 500, percent: 50}
-    duration: 15s
+    duration: 60s
     observe: 2s
 `
 
@@ -85,7 +85,9 @@ func TestGuardVerdicts(t *testing.T) {
 		if passed.hasEvidence("alertmanager", "", nil) {
 			t.Errorf("a passed run carries alert evidence: %+v", passed.Evidence)
 		}
-		vs.next(t, inj.index+1, time.Second, "the passed run's revert", func(e guardVSEvent) bool { return e.Name == inj.Name && !e.Injected })
+		// The journal says reverted, so the watch has the event or is about to
+		// deliver it: 30s is a hang guard, not a latency bound.
+		vs.next(t, inj.index+1, 30*time.Second, "the passed run's revert", func(e guardVSEvent) bool { return e.Name == inj.Name && !e.Injected })
 	})
 	if t.Failed() {
 		return
@@ -98,12 +100,15 @@ func TestGuardVerdicts(t *testing.T) {
 		inj := vs.next(t, from, time.Minute, "the second run's injection", func(e guardVSEvent) bool { return e.Injected })
 		c.Exporter.SetHealthy(false)
 		unhealthyAt := time.Now()
-		rev := vs.next(t, inj.index+1, 30*time.Second, "chaosd to revert the fault", func(e guardVSEvent) bool { return e.Name == inj.Name && !e.Injected })
+		// The hold is 60s so that the alert's rule evaluation and the guard's
+		// poll fit in it with a wide margin on a busy machine: a revert before
+		// then, with the verdict "halted:" below, is the halt's doing.
+		rev := vs.next(t, inj.index+1, 90*time.Second, "chaosd to revert the fault", func(e guardVSEvent) bool { return e.Name == inj.Name && !e.Injected })
 		if !alertActive(t, c, "DemoUnhealthy") {
 			t.Errorf("the fault was reverted but DemoUnhealthy is not active in Alertmanager")
 		}
-		t.Logf("demo unhealthy → fault reverted in %s (fault held %s of its 15s)", rev.At.Sub(unhealthyAt), rev.At.Sub(inj.At))
-		if held := rev.At.Sub(inj.At); held >= 15*time.Second {
+		t.Logf("demo unhealthy → fault reverted in %s (fault held %s of its 60s)", rev.At.Sub(unhealthyAt), rev.At.Sub(inj.At))
+		if held := rev.At.Sub(inj.At); held >= 60*time.Second {
 			t.Errorf("the fault was held %s, its full duration: it was not halted", held)
 		}
 		weakness = guardWaitRun(t, p, 30*time.Second, "the halted run's record", func(r guardRun) bool { return r.StartedAt.After(passed.FinishedAt) })
@@ -135,9 +140,10 @@ func TestGuardVerdicts(t *testing.T) {
 			code, out := runChaosdCommand(t, c, 30*time.Second, "status", "--namespace", chaosdNamespace, "--configmap", chaosdConfigMap)
 			return code == 0 && regexp.MustCompile(`(?m)^state:\s+paused`).MatchString(out) && strings.Contains(out, "weakness found by guard-abort")
 		})
-		// Paused: the schedule keeps ticking (every 3s) but nothing lands.
+		// Paused: the schedule keeps ticking (every 3s) but nothing lands. The
+		// window is two activations the scheduler skipped as paused.
 		mark := vs.len()
-		time.Sleep(4 * time.Second)
+		schedWaitSkips(t, p, "guard-abort", "paused", 2)
 		vs.assertNoInjectionSince(t, mark)
 	})
 	if t.Failed() {
@@ -284,10 +290,10 @@ experiments:
     observe: 1s
 `
 
-const (
-	guardLatencyHalts = 22              // per mode
-	guardLatencyCap   = 6 * time.Minute // per mode
-)
+// guardLatencyHalts is how many halts each mode measures: enough for the
+// percentiles in docs/benchmarks.md. There is no time cap: each halt has its
+// own hang guards, and a slow machine makes the figures slower, not the test fail.
+const guardLatencyHalts = 20
 
 // TestGuardHaltLatency measures how fast an alert halts a fault, first with
 // polling only (pollInterval 1s), then with Alertmanager's webhook pushing
@@ -295,8 +301,11 @@ const (
 // chaosd's injection, turn the demo unhealthy, timestamp DemoUnhealthy's
 // first sight in Alertmanager (polled every 20ms) and the fault's removal
 // (a watch on the VirtualServices), turn the demo healthy, wait until the
-// alert resolves. It asserts only that every fault was reverted and judged
-// a weakness; the figures go to the log (docs/benchmarks.d/guard.md).
+// alert resolves. It asserts that every fault was halted before its hold
+// ended, reverted, and judged a weakness with the alert as evidence. The
+// latencies are reported, not asserted: they go to the log and from there to
+// docs/benchmarks.md ("The guard: how fast an alert halts a fault"), because a bound on them would
+// fail on a busy machine for a reason that is not a defect.
 func TestGuardHaltLatency(t *testing.T) {
 	relay := &guardWebhookRelay{}
 	relaySrv := httptest.NewServer(relay)
@@ -323,8 +332,7 @@ func TestGuardHaltLatency(t *testing.T) {
 			forwardedBefore := relay.forwarded.Load()
 			sumBefore, countBefore := guardMetric(t, p, "chaosd_halt_latency_seconds_sum"), guardMetric(t, p, "chaosd_halt_latency_seconds_count")
 			var amToRevert, updatedToRevert, badToRevert, badToAM []time.Duration
-			deadline := time.Now().Add(guardLatencyCap)
-			for i := 0; i < guardLatencyHalts && time.Now().Before(deadline); i++ {
+			for range guardLatencyHalts {
 				s := guardMeasureHalt(t, c, vs, from)
 				from = s.next
 				if t.Failed() {
@@ -334,9 +342,6 @@ func TestGuardHaltLatency(t *testing.T) {
 				updatedToRevert = append(updatedToRevert, s.reverted.Sub(s.amUpdated))
 				badToRevert = append(badToRevert, s.reverted.Sub(s.unhealthy))
 				badToAM = append(badToAM, s.amSeen.Sub(s.unhealthy))
-			}
-			if len(amToRevert) < 20 {
-				t.Errorf("only %d halts within %s, want at least 20", len(amToRevert), guardLatencyCap)
 			}
 			sum := guardMetric(t, p, "chaosd_halt_latency_seconds_sum") - sumBefore
 			count := guardMetric(t, p, "chaosd_halt_latency_seconds_count") - countBefore

@@ -169,7 +169,9 @@ func TestHelmNamespacedScope(t *testing.T) {
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				code, out := helmChaosd(t, kubeconfig, 20*time.Second, append([]string{"once", "kill-other", "--config", cfg.Path,
+				// 100s is a hang guard that still tells the two apart: waiting
+				// out the inventory's 2-minute sync timeout would exceed it.
+				code, out := helmChaosd(t, kubeconfig, 100*time.Second, append([]string{"once", "kill-other", "--config", cfg.Path,
 					"--namespace", helmNamespace, "--configmap", helmConfigMap, "--journal-dir", t.TempDir(), "--log-format", "json"}, tt.args...)...)
 				// It stops on the first refusal (exit 2, an error) rather than
 				// wait out the sync timeout.

@@ -447,8 +447,19 @@ func helmCheckDaemon(t *testing.T, ctx context.Context, c *cluster.Cluster, p *c
 	if st.State != "running" || len(st.Next) != len(scope.actions) {
 		t.Errorf("status: state %q with %d next activations, want running with %d", st.State, len(st.Next), len(scope.actions))
 	}
-	// Lease renewals (every 2 s) and a few more status publications.
-	time.Sleep(6 * time.Second)
+	// The window for a 403 is two Lease renewals (every 2 s) observed on the
+	// Lease itself, not a sleep: each renewal is a round of chaosd's API calls.
+	renewed := func() time.Time {
+		l, err := c.Kube.CoordinationV1().Leases(helmNamespace).Get(ctx, helmFullname, metav1.GetOptions{})
+		if err != nil || l.Spec.RenewTime == nil {
+			return time.Time{}
+		}
+		return l.Spec.RenewTime.Time
+	}
+	for i := range 2 {
+		before := renewed()
+		eventually(t, time.Minute, fmt.Sprintf("Lease renewal %d", i+1), func() bool { return renewed().After(before) })
+	}
 	helmRequireNoForbidden(t, "chaosd run", p.Log())
 }
 

@@ -40,6 +40,12 @@ experiments:
     action: {type: http-abort, status: 500, percent: 50}
     duration: 4s
     observe: 1s
+  - name: abort-until-halted
+    schedule: "@every 1h"
+    target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
+    action: {type: http-abort, status: 500, percent: 50}
+    duration: 2m
+    observe: 1s
   - name: abort-missing-route
     schedule: "@every 1h"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
@@ -77,7 +83,9 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 	})
 	t.Run("weakness exits 1", func(t *testing.T) {
 		// Turn the demo unhealthy once chaosd's fault is in a VirtualService
-		// (the experiment picks one of the namespace's at random).
+		// (the experiment picks one of the namespace's at random). The fault
+		// is held for 2 minutes, so the alert has ample time to halt it on a
+		// busy machine; a halt ends the run at once.
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
@@ -91,7 +99,7 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 			}
 		}()
 		defer c.Exporter.SetHealthy(true)
-		code, out := once(t, "abort")
+		code, out := once(t, "abort-until-halted")
 		if code != 1 || !strings.Contains(out, "WEAKNESS") {
 			t.Fatalf("exit %d, want 1 and WEAKNESS:\n%s", code, out)
 		}

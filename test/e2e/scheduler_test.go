@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"sort"
 	"strconv"
@@ -110,7 +111,9 @@ func TestSchedulerLeaderElection(t *testing.T) {
 		}
 		return false
 	})
-	time.Sleep(3 * time.Second) // a few more activations (all skipped: already running)
+	// A few more activations, all skipped by the leader as already running;
+	// the standby must not have started any of them.
+	schedWaitSkips(t, procs[leader], "hold", "already-running", 2)
 	if held.By != leader {
 		t.Fatalf("fault injected by %q, want the leader %q", held.By, leader)
 	}
@@ -383,15 +386,14 @@ func TestSchedulerPauseResume(t *testing.T) {
 			return st.State == "paused" && slices.ContainsFunc(st.PauseReasons, func(r string) bool { return strings.Contains(r, "e2e maintenance") })
 		})
 		t.Logf("MEASURED chaosd pause in force %s after the command returned (%s after it started)", d.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
-		time.Sleep(500 * time.Millisecond) // an activation already past its pause check finishes counting
+		// One activation skipped as paused: any activation that was past its
+		// pause check before the pause has counted by now.
+		schedWaitSkips(t, p, "tick", "paused", 1)
 		n := started()
-		skipped := schedMetric(t, p, "chaosd_runs_skipped_total", `experiment="tick"`, `reason="paused"`)
-		time.Sleep(6 * time.Second) // three periods of the schedule
+		// The observation window is two more ticks seen by the scheduler, not a sleep.
+		schedWaitSkips(t, p, "tick", "paused", 2)
 		if got := started(); got != n {
 			t.Fatalf("%v runs started during a manual pause", got-n)
-		}
-		if got := schedMetric(t, p, "chaosd_runs_skipped_total", `experiment="tick"`, `reason="paused"`); got < skipped+2 {
-			t.Errorf("paused skips went from %v to %v during 6 s, want at least 2 more", skipped, got)
 		}
 		eventually(t, 20*time.Second, "chaosd status to show the manual pause", func() bool {
 			out := ctl("status")
@@ -417,7 +419,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 		t.Logf("MEASURED chaosd pause --revert: fault of %s reverted %s after the command returned (%s after it started)",
 			held.Run, d.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 		eventually(t, 10*time.Second, "no active fault in the status", func() bool { return len(p.Status(t).Active) == 0 })
-		time.Sleep(4 * time.Second)
+		schedWaitSkips(t, p, "hold", "paused", 2)
 		if f := schedFaults(t, c); len(f) != 0 {
 			t.Fatalf("faults injected while paused with --revert: %+v", f)
 		}
@@ -453,7 +455,7 @@ func TestSchedulerPauseResume(t *testing.T) {
 			return !schedHasRun(schedFaults(t, c), held.Run)
 		})
 		t.Logf("MEASURED paused: revert in the config: fault reverted %s after the swap", d.Round(time.Millisecond))
-		time.Sleep(4 * time.Second)
+		schedWaitSkips(t, p, "hold", "paused", 2)
 		if f := schedFaults(t, c); len(f) != 0 {
 			t.Fatalf("faults injected while paused: revert: %+v", f)
 		}
@@ -771,6 +773,19 @@ func schedMetric(t testing.TB, p *chaosdProcess, name string, labels ...string) 
 		sum += v
 	}
 	return sum
+}
+
+// schedWaitSkips waits until chaosd has skipped n more activations of an
+// experiment for reason: the scheduler's own progress, used as the
+// observation window of a negative assertion instead of a sleep. The
+// minute is a hang guard, not a latency bound.
+func schedWaitSkips(t testing.TB, p *chaosdProcess, experiment, reason string, n int) {
+	t.Helper()
+	labels := []string{`experiment="` + experiment + `"`, `reason="` + reason + `"`}
+	from := schedMetric(t, p, "chaosd_runs_skipped_total", labels...)
+	schedWaitFor(t, time.Minute, fmt.Sprintf("%d more %s activations of %s skipped", n, reason, experiment), func() bool {
+		return schedMetric(t, p, "chaosd_runs_skipped_total", labels...) >= from+float64(n)
+	})
 }
 
 // schedWaitFor polls cond every 50 ms and returns how long it took to hold.
