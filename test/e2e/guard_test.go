@@ -71,7 +71,8 @@ func TestGuardVerdicts(t *testing.T) {
 		if inj.AbortPercent != 50 || inj.AbortStatus != 500 {
 			t.Errorf("injected abort %v%% status %d, want 50%% status 500", inj.AbortPercent, inj.AbortStatus)
 		}
-		passed = guardWaitRun(t, p, time.Minute, "the first run to finish", func(r guardRun) bool { return true })
+		// The run holds its fault 60s: 3 minutes is a hang guard.
+		passed = guardWaitRun(t, p, 3*time.Minute, "the first run to finish", func(r guardRun) bool { return true })
 		if passed.Verdict != "passed" {
 			t.Fatalf("verdict %q (%s), want passed", passed.Verdict, passed.Reason)
 		}
