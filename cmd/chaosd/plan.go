@@ -47,6 +47,9 @@ With --watch-namespaces the config is checked for namespaced mode first, and
 			if err != nil {
 				return err
 			}
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(cmd.ErrOrStderr(), w)
+			}
 			start := time.Now()
 			if from != "" {
 				if start, err = time.Parse(time.RFC3339, from); err != nil {

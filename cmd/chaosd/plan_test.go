@@ -59,3 +59,32 @@ func TestValidateExitCodes(t *testing.T) {
 		})
 	}
 }
+
+// TestPlanWarnsScheduleFasterThanRun: plan prints the config's warnings
+// before the activations, so a schedule that skips its own activations is
+// visible where the schedule is shown.
+func TestPlanWarnsScheduleFasterThanRun(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	doc := "guard: {alertmanager: {url: http://am:9093}}\nexperiments:\n" +
+		"  - {name: kill, schedule: \"@every 30s\", target: {kind: pod}, action: {type: pod-kill}, observe: 45s}\n"
+	if err := os.WriteFile(cfg, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := newRootCommand()
+	cmd.SetOut(&stdout)
+	cmd.SetErr(&stderr)
+	cmd.SetArgs([]string{"plan", "-f", cfg, "--next", "1", "--from", "2026-11-23T08:00:00Z", "--seed", "1"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("chaosd plan: %v\n%s", err, &stderr)
+	}
+	want := cfg + ":3: warning: experiments[0].schedule: activations come every 30s, but a run lasts at least 45s " +
+		"(duration 0s + observe 45s); activations while a run is active are skipped as already-running, so it runs at most once every 1m0s\n"
+	if stderr.String() != want {
+		t.Errorf("stderr =\n%q\nwant\n%q", stderr.String(), want)
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("kill")) {
+		t.Errorf("plan output lacks the experiment:\n%s", &stdout)
+	}
+}

@@ -32,6 +32,10 @@ func TestValidateGuardRequired(t *testing.T) {
 		{name: "prometheus", doc: "guard: {prometheus: {url: http://prom:9090}}\n" + experiments, wantStdout: "config.yaml: valid"},
 		{name: "explicit opt-out", doc: "guard: {unguarded: true}\n" + experiments, wantStdout: "config.yaml: valid",
 			wantStderr: "config.yaml:1: warning: guard.unguarded: no Alertmanager or Prometheus judges the runs, so every run that completes passes"},
+		{name: "schedule faster than a run", doc: "guard: {alertmanager: {url: http://am:9093}}\nexperiments:\n" +
+			"  - {name: kill, schedule: \"@every 20s\", target: {kind: pod, namespaces: [shop]}, action: {type: pod-kill}}\n",
+			wantStdout: "config.yaml: valid",
+			wantStderr: "config.yaml:3: warning: experiments[0].schedule: activations come every 20s, but a run lasts at least 1m0s"},
 		{name: "opt-out next to a guard", doc: "guard: {unguarded: true, alertmanager: {url: http://am:9093}}\n" + experiments, wantCode: 1,
 			wantStderr: "guard.unguarded: cannot be combined with alertmanager or prometheus"},
 	}

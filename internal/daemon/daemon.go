@@ -122,10 +122,14 @@ func (o Options) accept(cfg *config.Config) error {
 }
 
 // warnUnguarded says, at start and on each reload, that no monitoring
-// judges the runs (guard.unguarded).
+// judges the runs (guard.unguarded), and logs the config's other warnings
+// (validate and plan print the same lines).
 func (d *daemon) warnUnguarded(cfg *config.Config) {
 	if cfg.Guard.Unguarded {
 		d.log.Warn("running unguarded: no Alertmanager or Prometheus judges the runs, so every run that completes passes (guard.unguarded)")
+	}
+	for _, w := range cfg.Warnings() {
+		d.log.Warn("config warning", zap.String("warning", w))
 	}
 }
 

@@ -44,7 +44,16 @@ func TestChaoskubeGolden(t *testing.T) {
 		{
 			name:     "flags without an equivalent",
 			args:     []string{"--dynamic-interval", "--max-runtime=1h", "--slack-webhook=https://hooks.slack.com/x", "--bogus=1", "--interval=1500ms", "--timezone=Local"},
-			warnings: []string{"W009", "W016"},
+			warnings: []string{"W009", "W016", "W020"},
+			notes:    []string{"N003", "N004", "N007"},
+		},
+		{
+			// chaoskube kills every --interval; a chaosd run lasts its
+			// observe window (1m by default), so 30s would silently halve
+			// the rate: a named warning, from chaosd's own validation.
+			name:     "interval shorter than a chaosd run",
+			args:     []string{"--interval=30s", "--labels=app=nginx"},
+			warnings: []string{"W020"},
 			notes:    []string{"N003", "N004", "N007"},
 		},
 	}

@@ -18,8 +18,16 @@ func (d *draft) finish() (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	if _, err := config.Parse("imported config", out); err != nil {
+	cfg, err := config.Parse("imported config", out)
+	if err != nil {
 		return Result{}, fmt.Errorf("the translated config is not valid (fix the input or report a bug):\n%w", err)
+	}
+	// What chaosd's own validation warns about is a finding too: a source
+	// interval shorter than one chaosd run would silently run less often.
+	if d.warnOverruns(cfg) {
+		if out, err = d.render(); err != nil {
+			return Result{}, err
+		}
 	}
 	res := Result{Config: out}
 	for _, f := range d.findings {
@@ -30,6 +38,27 @@ func (d *draft) finish() (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// warnOverruns adds a run-outlasts-schedule warning for each experiment
+// whose schedule fires more often than its run lasts, and says whether it
+// added any. The rendered config lists d.exps in order.
+func (d *draft) warnOverruns(cfg *config.Config) bool {
+	if len(cfg.Experiments) != len(d.exps) {
+		return false
+	}
+	added := false
+	for i, e := range cfg.Experiments {
+		gap, run, ok := e.Overrun()
+		if !ok {
+			continue
+		}
+		d.warn(wRunOutlasts, d.exps[i], "experiment %s: activations every %s, but a chaosd run lasts at least %s (duration %s + observe %s); "+
+			"chaosd skips activations while a run is active, so it acts at most once every %s, not every %s as the source did: "+
+			"lower observe or lengthen the schedule if the rate matters", e.Name, gap, run, e.Duration, e.Observe, config.RunPeriod(gap, run), gap)
+		added = true
+	}
+	return added
 }
 
 func (d *draft) render() ([]byte, error) {

@@ -57,6 +57,7 @@ var (
 	wExpiringDates       = kind{"W017", "expiring-dates"}
 	wOptInAnnotation     = kind{"W018", "opt-in-annotation"}
 	wNoApps              = kind{"W019", "no-apps"}
+	wRunOutlasts         = kind{"W020", "run-outlasts-schedule"}
 )
 
 // Notes: chaosd does it differently on purpose; nothing to fix.
