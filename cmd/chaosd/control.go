@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os/user"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -112,15 +113,31 @@ func newStatusCommand() *cobra.Command {
 }
 
 func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now time.Time) {
-	if st.UpdatedAt.IsZero() {
+	// The manual pause is read live from the ConfigMap; the leader's status
+	// may be a few seconds older. So the manual line comes from the live
+	// record only, and a published manual reason without one is a resume
+	// the leader has not published yet.
+	var others []string
+	staleManual := false
+	for _, r := range st.PauseReasons {
+		if strings.HasPrefix(r, control.ManualPauseReason) {
+			staleManual = staleManual || mp == nil
+			continue
+		}
+		others = append(others, r)
+	}
+	switch {
+	case st.UpdatedAt.IsZero():
 		fmt.Fprintln(w, "state:   unknown (no leader has published a status yet)")
-	} else {
+	case staleManual && len(others) == 0 && st.State == "paused":
+		fmt.Fprintf(w, "state:   running (resumed; leader %s's status from %s ago still says paused)\n", st.Leader, now.Sub(st.UpdatedAt).Round(time.Second))
+	default:
 		fmt.Fprintf(w, "state:   %s (leader %s, updated %s ago)\n", st.State, st.Leader, now.Sub(st.UpdatedAt).Round(time.Second))
 	}
 	if mp != nil {
 		fmt.Fprintf(w, "manual pause: %s by %s at %s: %s\n", mp.Mode, mp.By, mp.At.Format(time.RFC3339), mp.Reason)
 	}
-	for _, r := range st.PauseReasons {
+	for _, r := range others {
 		fmt.Fprintf(w, "paused:  %s\n", r)
 	}
 	if st.Unguarded {

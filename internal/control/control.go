@@ -31,6 +31,10 @@ const (
 	AnnotationCooldown = "chaosd.io/cooldown"
 )
 
+// ManualPauseReason begins the pause reason the leader publishes for a
+// manual pause, so that `chaosd status` can tell it from the others.
+const ManualPauseReason = "paused with chaosd pause"
+
 // Cooldown is the self-pause after a weakness: until a time, or (Manual)
 // until chaosd resume.
 type Cooldown struct {

@@ -39,7 +39,7 @@ func (d *daemon) pauseReasons(now time.Time) []pauseReason {
 		reasons = append(reasons, pauseReason{"config", fmt.Sprintf("paused: %s in config", p)})
 	}
 	if mp := d.manual.Load(); mp != nil {
-		r := "paused with chaosd pause"
+		r := control.ManualPauseReason
 		if mp.By != "" {
 			r += " by " + mp.By
 		}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chaosd/chaosd/internal/control"
+)
+
+// TestPrintStatusPauseReasons: a manual pause is printed once, from the live
+// record; a resume the leader has not published yet reads as running; other
+// pause reasons are printed as they are.
+func TestPrintStatusPauseReasons(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	manual := control.ManualPauseReason + " by alice: maintenance"
+	cooldown := "weakness found by kill (until 2026-12-06T12:10:00Z)"
+	live := &control.ManualPause{Mode: "true", By: "alice", Reason: "maintenance", At: now.Add(-time.Minute)}
+	status := func(state string, reasons ...string) control.Status {
+		return control.Status{UpdatedAt: now.Add(-3 * time.Second), Leader: "chaosd-0", State: state, PauseReasons: reasons}
+	}
+	tests := []struct {
+		name   string
+		st     control.Status
+		mp     *control.ManualPause
+		want   []string
+		absent []string
+	}{
+		{name: "manual pause is printed once", st: status("paused", manual), mp: live,
+			want:   []string{"state:   paused (leader chaosd-0, updated 3s ago)", "manual pause: true by alice at 2026-12-06T11:59:00Z: maintenance"},
+			absent: []string{"paused:  "}},
+		{name: "resumed, leader not yet published", st: status("paused", manual),
+			want:   []string{"state:   running (resumed; leader chaosd-0's status from 3s ago still says paused)"},
+			absent: []string{"paused:  ", "manual pause:", "state:   paused"}},
+		{name: "resumed but still cooling down", st: status("paused", manual, cooldown),
+			want:   []string{"state:   paused (leader chaosd-0, updated 3s ago)", "paused:  " + cooldown},
+			absent: []string{"manual pause:", control.ManualPauseReason}},
+		{name: "cooldown and manual pause", st: status("paused", manual, cooldown), mp: live,
+			want: []string{"manual pause: true by alice", "paused:  " + cooldown}},
+		{name: "running", st: status("running"), want: []string{"state:   running (leader chaosd-0, updated 3s ago)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printStatus(&out, tt.st, tt.mp, now)
+			for _, w := range tt.want {
+				if strings.Count(out.String(), w) != 1 {
+					t.Errorf("want %q exactly once in:\n%s", w, &out)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(out.String(), a) {
+					t.Errorf("want no %q in:\n%s", a, &out)
+				}
+			}
+			if n := strings.Count(out.String(), "maintenance"); n > 1 {
+				t.Errorf("the manual pause reason is printed %d times:\n%s", n, &out)
+			}
+		})
+	}
+}
