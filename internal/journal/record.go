@@ -160,6 +160,10 @@ type Injection struct {
 	// RevertedAt is null when the fault was never reverted: look at it.
 	RevertedAt  *time.Time `json:"revertedAt"`
 	RevertError string     `json:"revertError,omitempty"`
+	// NothingToRevert marks a fault with nothing to give back (a pod kill,
+	// a node delete without restore, a dry run): RevertedAt is then its
+	// InjectedAt, and reports say "nothing to revert" instead of a time.
+	NothingToRevert bool `json:"nothingToRevert,omitempty"`
 	// Detail says what was changed, e.g. "abort 50% with 503 on route 0".
 	Detail string `json:"detail,omitempty"`
 }

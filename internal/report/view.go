@@ -170,9 +170,12 @@ func buildInjections(ins []journal.Injection) []injectionRow {
 	var rows []injectionRow
 	for _, in := range ins {
 		row := injectionRow{Target: in.Target, Action: string(in.Action), Injected: formatTime(in.InjectedAt), RevertError: in.RevertError, Detail: in.Detail}
-		if in.RevertedAt != nil {
+		switch {
+		case in.NothingToRevert:
+			row.Reverted = "nothing to revert"
+		case in.RevertedAt != nil:
 			row.Reverted = formatTime(*in.RevertedAt)
-		} else {
+		default:
 			row.Reverted, row.NotReverted = "NOT REVERTED", true
 		}
 		rows = append(rows, row)

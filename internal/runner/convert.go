@@ -54,7 +54,7 @@ func injectionOf(inj *experiments.Injection) journal.Injection {
 	out := journal.Injection{Target: inj.Target.String(), Action: inj.Action, InjectedAt: inj.InjectedAt}
 	if !inj.Reversible {
 		at := inj.InjectedAt // nothing to give back: "reverted" when done
-		out.RevertedAt = &at
+		out.RevertedAt, out.NothingToRevert = &at, true
 	}
 	switch d := inj.Detail.(type) {
 	case *experiments.LoadReport:
