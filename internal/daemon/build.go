@@ -44,6 +44,9 @@ type daemon struct {
 	sched     *scheduler.Scheduler
 	runner    *runner.Runner
 	recorder  events.EventRecorder
+	// runEvents writes the Event each finished run leaves on chaosd's
+	// ConfigMap, one object per run (see syncRecorder).
+	runEvents events.EventRecorder
 	metrics   *daemonMetrics
 	runStats  *runner.Metrics
 	recent    *recentRuns
@@ -58,6 +61,7 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	d.metrics.configReloaded(true, o.Clock.Now())
 
 	d.recorder = newEventRecorder(ctx, o, oneShot)
+	d.runEvents = &syncRecorder{kube: o.Kube, clock: o.Clock, identity: o.Identity, log: o.Logger}
 
 	g, err := guard.New(cfg.Guard, guard.Options{HTTPClient: o.HTTPClient, Clock: o.Clock, Logger: o.Logger, Registerer: o.Registry})
 	if err != nil {

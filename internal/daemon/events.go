@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -28,12 +29,16 @@ func newEventRecorder(ctx context.Context, o Options, oneShot bool) events.Event
 	return broadcaster.NewRecorder(scheme.Scheme, "chaosd")
 }
 
-// syncRecorder creates each Event with one API call before returning.
+// syncRecorder creates each Event with one API call before returning, as
+// its own object: unlike client-go's recorder it never merges repeats into
+// a series (which keeps the first Event's note and only bumps a count), so
+// the daemon also uses it for the one Event per run.
 type syncRecorder struct {
 	kube     kubernetes.Interface
 	clock    clock.PassiveClock
 	identity string
 	log      *zap.Logger
+	seq      atomic.Uint64 // keeps names unique within one clock tick
 }
 
 func (r *syncRecorder) Eventf(regarding, _ runtime.Object, eventtype, reason, action, note string, args ...any) {
@@ -48,7 +53,7 @@ func (r *syncRecorder) Eventf(regarding, _ runtime.Object, eventtype, reason, ac
 	}
 	now := r.clock.Now()
 	ev := &eventsv1.Event{
-		ObjectMeta:          metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s.%x", ref.Name, now.UnixNano())},
+		ObjectMeta:          metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s.%x.%d", ref.Name, now.UnixNano(), r.seq.Add(1))},
 		EventTime:           metav1.NewMicroTime(now),
 		ReportingController: "chaosd",
 		ReportingInstance:   "chaosd-" + r.identity,

@@ -37,3 +37,26 @@ func TestSyncRecorderWritesBeforeReturning(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncRecorderOneEventPerCall: repeats with the same reason, even within
+// one clock tick, are separate Events each with its own note; client-go's
+// recorder would merge them into a series that keeps only the first note.
+func TestSyncRecorderOneEventPerCall(t *testing.T) {
+	kube := fake.NewClientset()
+	r := &syncRecorder{kube: kube, clock: clocktesting.NewFakePassiveClock(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)), identity: "ci", log: zap.NewNop()}
+	cm := &corev1.ObjectReference{Kind: "ConfigMap", APIVersion: "v1", Namespace: "chaosd", Name: "chaosd-config"}
+	for _, run := range []string{"r1", "r2", "r3"} {
+		r.Eventf(cm, nil, "Normal", "ChaosRunPassed", "Run", "run %s: passed", run)
+	}
+	list, err := kube.EventsV1().Events("chaosd").List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := map[string]bool{}
+	for _, ev := range list.Items {
+		notes[ev.Note] = true
+	}
+	if len(list.Items) != 3 || !notes["run r1: passed"] || !notes["run r2: passed"] || !notes["run r3: passed"] {
+		t.Fatalf("events %d with notes %v, want one per run", len(list.Items), notes)
+	}
+}

@@ -90,7 +90,7 @@ func (r runObserver) DispatchFinished(rec journal.Record) {
 	if rec.Verdict == guard.Weakness || rec.Verdict == guard.Error {
 		eventType = "Warning"
 	}
-	r.d.eventOnConfigMap(eventType, "ChaosRun"+verdictWord(rec.Verdict), "Run",
+	r.d.eventOnConfigMapWith(r.d.runEvents, eventType, "ChaosRun"+verdictWord(rec.Verdict), "Run",
 		fmt.Sprintf("run %s of %s on %v: %s: %s", rec.RunID, rec.Experiment, rec.Targets(), rec.Verdict, rec.Reason))
 	r.d.publishStatus(context.Background())
 }

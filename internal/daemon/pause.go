@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/events"
 
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/control"
@@ -142,6 +143,10 @@ func (d *daemon) revertAll(why string) {
 // eventOnConfigMap records an Event on chaosd's ConfigMap, if there is one.
 // A standby stays quiet: with two replicas every Event would appear twice.
 func (d *daemon) eventOnConfigMap(eventType, reason, action, note string) {
+	d.eventOnConfigMapWith(d.recorder, eventType, reason, action, note)
+}
+
+func (d *daemon) eventOnConfigMapWith(rec events.EventRecorder, eventType, reason, action, note string) {
 	ref, ok := d.configMapRef()
 	if !ok || (d.o.LeaderElect && !d.leading.Load()) {
 		return
@@ -150,7 +155,7 @@ func (d *daemon) eventOnConfigMap(eventType, reason, action, note string) {
 		note = note[:997] + "..."
 	}
 	obj := &corev1.ObjectReference{Kind: "ConfigMap", APIVersion: "v1", Namespace: ref.Namespace, Name: ref.Name}
-	d.recorder.Eventf(obj, nil, eventType, reason, action, "%s", note)
+	rec.Eventf(obj, nil, eventType, reason, action, "%s", note)
 }
 
 // readControls reads the manual pause once, for a one-shot run. It fails
