@@ -1,13 +1,13 @@
 package targets
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
 
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/sets"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -28,11 +28,16 @@ func (c podMatch) workload() WorkloadRef {
 	return c.own.ref
 }
 
-// pickPods selects in two passes. The first walks the metadata inventory
-// (every pod, no API call) through the selectors and the rules metadata can
-// answer. The second, in choose, reads live status only for the candidates
-// it visits: a pod's readiness, its workload's replicas and pods, its
-// namespace's PDBs, each read once per Pick.
+// pickPods selects from the inventory's PodIndex, reading live status only
+// for the candidates it visits: a pod's readiness, its workload's replicas
+// and pods, its namespace's PDBs, each read once per Pick.
+//
+//   - one and count:N (unless Exhaustive) draw pods lazily: the selectors
+//     and the metadata rules run only on the pods drawn, and the number of
+//     matching pods comes from the index's groups, so a pick costs what it
+//     draws, not what the cluster holds (see podStream);
+//   - the other modes, and plans, walk every pod in scope through the
+//     selectors and the metadata rules first, then choose.
 func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Policy, rng *rand.Rand) (Result, error) {
 	sel, err := parseSelectors(t)
 	if err != nil {
@@ -42,77 +47,212 @@ func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Po
 	if err != nil {
 		return Result{}, err
 	}
-	matched, reservedPods, err := p.matchPods(ctx, t, sel, nss)
+	idx, err := p.src.Pods(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("list pods: %w", err)
 	}
-	res := Result{Considered: len(matched)}
-	pick := &podPick{
-		src:          p.src,
-		policy:       policy,
-		taken:        p.taken.pods,
-		reservedPods: reservedPods,
-		workloads:    map[WorkloadRef]*workloadBudget{},
-		pdbs:         map[string][]*pdbBudget{},
-		matched:      map[int][]*pdbBudget{},
-		nodes:        map[int]string{},
-	}
+	pm := &podMatcher{t: t, sel: sel, nss: nss, owners: ownerResolver{src: p.src, memo: map[WorkloadRef]*ownership{}}}
 	excluded, now := p.excluded(policy), p.clock.Now()
-	pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
-	for _, c := range matched {
-		if why := p.podMetaRule(c, nss[c.meta.Namespace], excluded, policy, now); why != "" {
+	rule := func(c podMatch) Reason { return p.podMetaRule(c, nss[c.meta.Namespace], excluded, policy, now) }
+	pick := &podPick{
+		src:       p.src,
+		policy:    policy,
+		taken:     p.taken.pods,
+		workloads: map[WorkloadRef]*workloadBudget{},
+		pdbs:      map[string][]*pdbBudget{},
+		matched:   map[int][]*pdbBudget{},
+		nodes:     map[int]string{},
+	}
+	var res Result
+	if p.exhaustive || !countIsMinimum(t.Mode) {
+		view := idx.view(nil)
+		pick.reservedPods = reservedIn(view, p.taken.pods)
+		matched, err := pm.all(ctx, view, view.spans(pm.namespaceFilter()))
+		if err != nil {
+			return Result{}, err
+		}
+		res.Considered = len(matched)
+		pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
+		for _, c := range matched {
+			if why := rule(c); why != "" {
+				res.Checked++
+				res.reject(podTarget(c.meta), why)
+				continue
+			}
+			pick.cands = append(pick.cands, c)
+		}
+		err = choose(ctx, pick, t.Mode, rng, p.exhaustive, &res)
+		return res, err
+	}
+	err = p.drawPods(ctx, idx, pm, pick, rule, rng, &res)
+	return res, err
+}
+
+// drawPods picks one or count:N pods lazily: it counts the matching pods
+// from the index's groups, then draws pods from a podStream, applies the
+// metadata rules to each, and visits those that pass until it has enough.
+// As in choose, the mode's roll is the first draw from rng.
+func (p *Picker) drawPods(ctx context.Context, idx *PodIndex, pm *podMatcher, pick *podPick, rule func(podMatch) Reason, rng *rand.Rand, res *Result) error {
+	roll := rng.Float64()
+	view, considered, err := pm.count(ctx, idx)
+	if err != nil {
+		return err
+	}
+	res.Considered = considered
+	want := pm.t.Mode.Count(considered, roll)
+	if want == 0 {
+		return nil
+	}
+	pick.reservedPods = reservedIn(view, p.taken.pods)
+	stream := newPodStream(pm, view, view.spans(pm.namespaceFilter()), want, considered)
+	for len(res.Targets) < want {
+		c, ok, err := stream.next(ctx, rng)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return nil
+		}
+		if why := rule(c); why != "" {
 			res.Checked++
 			res.reject(podTarget(c.meta), why)
 			continue
 		}
 		pick.cands = append(pick.cands, c)
-	}
-	if err := choose(ctx, pick, t.Mode, rng, p.exhaustive, &res); err != nil {
-		return Result{}, err
-	}
-	return res, nil
-}
-
-// matchPods walks the inventory for the pods matching the selectors, in
-// namespace/name order: the inventory's order is arbitrary, and a logged
-// seed must replay the same choice. On the way it collects, by namespace,
-// the pods concurrent runs reserved, for the PDB budgets.
-func (p *Picker) matchPods(ctx context.Context, t config.Target, sel targetSelectors, nss map[string]*Meta) ([]podMatch, map[string][]*Meta, error) {
-	owners := ownerResolver{src: p.src, memo: map[WorkloadRef]*ownership{}}
-	var matched []podMatch
-	var reservedPods map[string][]*Meta
-	err := p.src.Pods(ctx, func(m *Meta) error {
-		if p.taken.pods.Len() > 0 && p.taken.pods.Has(nsName{m.Namespace, m.Name}) {
-			if reservedPods == nil {
-				reservedPods = map[string][]*Meta{}
-			}
-			reservedPods[m.Namespace] = append(reservedPods[m.Namespace], m)
-		}
-		ns := nss[m.Namespace]
-		if !matchesSelectors(sel, ns, m) {
-			return nil
-		}
-		own, err := owners.resolve(ctx, m)
-		if err != nil {
+		if err := visit(ctx, pick, len(pick.cands)-1, res); err != nil {
 			return err
 		}
-		c := podMatch{meta: m, own: own}
-		if len(t.OwnerKinds) > 0 && !slices.Contains(t.OwnerKinds, c.workload().Kind) {
-			return nil
+	}
+	return nil
+}
+
+// reservedIn returns, by namespace, the pods concurrent runs reserved that
+// the inventory lists, for the PDB budgets.
+func reservedIn(view podView, taken sets.Set[nsName]) map[string][]*Meta {
+	var out map[string][]*Meta
+	for k := range taken {
+		if m := view.find(k.namespace, k.name); m != nil {
+			if out == nil {
+				out = map[string][]*Meta{}
+			}
+			out[k.namespace] = append(out[k.namespace], m)
 		}
-		if t.OptIn && !optedIn(m, own.controllerMeta(), own.topMeta(), ns) {
-			return nil
-		}
-		matched = append(matched, c)
+	}
+	return out
+}
+
+// podMatcher applies an experiment's selectors (namespaces, namespace
+// selector, label selector, owner kinds, optIn) to pods, resolving each
+// controller at most once per Pick.
+type podMatcher struct {
+	t      config.Target
+	sel    targetSelectors
+	nss    map[string]*Meta
+	owners ownerResolver
+}
+
+// namespaceFilter returns the namespace part of the selectors, or nil when
+// every namespace passes.
+func (pm *podMatcher) namespaceFilter() func(namespace string) bool {
+	if pm.sel.namespaces.Len() == 0 && pm.sel.namespace == nil {
 		return nil
+	}
+	nsOnly := targetSelectors{namespaces: pm.sel.namespaces, namespace: pm.sel.namespace, labels: labels.Everything()}
+	return func(namespace string) bool {
+		return matchesSelectors(nsOnly, pm.nss[namespace], &Meta{Namespace: namespace})
+	}
+}
+
+// namespaceDecides reports whether the namespace alone decides a match, so
+// that counting the matches needs no look at the pods.
+func (pm *podMatcher) namespaceDecides() bool {
+	return pm.sel.labels.Empty() && len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn
+}
+
+// selects reports whether a pod matches the selectors. It resolves the
+// pod's controller only when the owner kinds or optIn need it.
+func (pm *podMatcher) selects(ctx context.Context, m *Meta) (bool, error) {
+	ns := pm.nss[m.Namespace]
+	if !matchesSelectors(pm.sel, ns, m) {
+		return false, nil
+	}
+	if len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn {
+		return true, nil
+	}
+	own, err := pm.owners.resolve(ctx, m)
+	if err != nil {
+		return false, err
+	}
+	if len(pm.t.OwnerKinds) > 0 && !slices.Contains(pm.t.OwnerKinds, (podMatch{meta: m, own: own}).workload().Kind) {
+		return false, nil
+	}
+	return !pm.t.OptIn || optedIn(m, own.controllerMeta(), own.topMeta(), ns), nil
+}
+
+// match returns a pod as a candidate when it matches the selectors.
+func (pm *podMatcher) match(ctx context.Context, m *Meta) (podMatch, bool, error) {
+	ok, err := pm.selects(ctx, m)
+	if err != nil || !ok {
+		return podMatch{}, false, err
+	}
+	own, err := pm.owners.resolve(ctx, m)
+	if err != nil {
+		return podMatch{}, false, err
+	}
+	return podMatch{meta: m, own: own}, true, nil
+}
+
+// all returns every pod of the spans that matches, in namespace/name order.
+func (pm *podMatcher) all(ctx context.Context, view podView, set spanSet) ([]podMatch, error) {
+	var matched []podMatch
+	for _, sp := range set.spans {
+		for _, m := range view.pods[sp.from:sp.to] {
+			c, ok, err := pm.match(ctx, m)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				matched = append(matched, c)
+			}
+		}
+	}
+	return matched, nil
+}
+
+// count returns a view of the index and how many of its pods match: the
+// size of the namespaces in scope when the namespace decides; the index's
+// running count when a label selector decides with it; else the sum over
+// the groups the selectors match (one look per group, not per pod), as the
+// owner kinds and optIn depend on workloads and namespaces the pod index
+// does not watch.
+func (pm *podMatcher) count(ctx context.Context, idx *PodIndex) (podView, int, error) {
+	if pm.namespaceDecides() {
+		view := idx.view(nil)
+		return view, view.spans(pm.namespaceFilter()).Len(), nil
+	}
+	if len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn {
+		view, n := idx.viewMatching(pm.sel.labels, pm.namespaceFilter())
+		return view, n, nil
+	}
+	var (
+		n       int
+		err     error
+		scratch Meta // one stand-in reused for every group: counting allocates nothing per group
+	)
+	view := idx.view(func(g podGroup, pods int) {
+		if err != nil {
+			return
+		}
+		scratch = g.meta()
+		var ok bool
+		if ok, err = pm.selects(ctx, &scratch); ok {
+			n += pods
+		}
 	})
 	if err != nil {
-		return nil, nil, fmt.Errorf("list pods: %w", err)
+		return podView{}, 0, fmt.Errorf("list pods: %w", err)
 	}
-	slices.SortFunc(matched, func(a, b podMatch) int {
-		return cmp.Or(cmp.Compare(a.meta.Namespace, b.meta.Namespace), cmp.Compare(a.meta.Name, b.meta.Name))
-	})
-	return matched, reservedPods, nil
+	return view, n, nil
 }
 
 // podMetaRule applies the rules the metadata inventory can answer.
