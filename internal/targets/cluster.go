@@ -38,9 +38,14 @@ type ClusterOptions struct {
 //
 //   - Pods, ReplicaSets, Deployments, StatefulSets, DaemonSets and namespaces
 //     come from metadata-only informers (protobuf metadata, initial list
-//     streamed). A transform compacts each object into a Meta as it arrives,
-//     dropping managedFields and every annotation but chaosd's own, and
-//     interning shared strings; workloads keep no labels.
+//     streamed: client-go's WatchListClient gate is on by default since
+//     1.35, so the reflector opens a WATCH with sendInitialEvents and falls
+//     back to a paged LIST by itself when the server refuses it;
+//     KUBE_FEATURE_WatchListClient=false forces the LIST). A transform
+//     compacts each object into a Meta as it arrives, dropping managedFields
+//     and every annotation but chaosd's own, and interning shared strings;
+//     workloads keep no labels. The pod informer's handlers keep a PodIndex
+//     (sorted, counted) that picks read without walking the store.
 //   - A visited pod's status, its workload's replicas and pods, and its
 //     namespace's PDBs are read live: a pod's readiness must be current, and
 //     only a few workloads are visited per pick.
