@@ -34,8 +34,8 @@ func (c podMatch) workload() WorkloadRef {
 //
 //   - one and count:N (unless Exhaustive) draw pods lazily: the selectors
 //     and the metadata rules run only on the pods drawn, and the number of
-//     matching pods comes from the index's groups, so a pick costs what it
-//     draws, not what the cluster holds (see podStream);
+//     matching pods comes from the index's counts, so a pick costs what it
+//     draws, not what the cluster holds (see drawPods, podStream);
 //   - the other modes, and plans, walk every pod in scope through the
 //     selectors and the metadata rules first, then choose.
 func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Policy, rng *rand.Rand) (Result, error) {
@@ -65,27 +65,33 @@ func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Po
 	}
 	var res Result
 	if p.exhaustive || !countIsMinimum(t.Mode) {
-		view := idx.view(nil)
-		pick.reservedPods = reservedIn(view, p.taken.pods)
-		matched, err := pm.all(ctx, view, view.spans(pm.namespaceFilter()))
-		if err != nil {
-			return Result{}, err
-		}
-		res.Considered = len(matched)
-		pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
-		for _, c := range matched {
-			if why := rule(c); why != "" {
-				res.Checked++
-				res.reject(podTarget(c.meta), why)
-				continue
-			}
-			pick.cands = append(pick.cands, c)
-		}
-		err = choose(ctx, pick, t.Mode, rng, p.exhaustive, &res)
-		return res, err
+		err = p.filterPods(ctx, idx, pm, pick, rule, rng, &res)
+	} else {
+		err = p.drawPods(ctx, idx, pm, pick, rule, rng, &res)
 	}
-	err = p.drawPods(ctx, idx, pm, pick, rule, rng, &res)
 	return res, err
+}
+
+// filterPods walks every pod in scope through the selectors and the
+// metadata rules, in namespace/name order, then chooses among the rest.
+func (p *Picker) filterPods(ctx context.Context, idx *PodIndex, pm *podMatcher, pick *podPick, rule func(podMatch) Reason, rng *rand.Rand, res *Result) error {
+	view := idx.view(nil)
+	pick.reservedPods = reservedIn(view, p.taken.pods)
+	matched, err := pm.all(ctx, view, view.spans(pm.namespaceFilter()))
+	if err != nil {
+		return err
+	}
+	res.Considered = len(matched)
+	pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
+	for _, c := range matched {
+		if why := rule(c); why != "" {
+			res.Checked++
+			res.reject(podTarget(c.meta), why)
+			continue
+		}
+		pick.cands = append(pick.cands, c)
+	}
+	return choose(ctx, pick, pm.t.Mode, rng, p.exhaustive, res)
 }
 
 // drawPods picks one or count:N pods lazily: it counts the matching pods
