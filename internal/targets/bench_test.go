@@ -129,6 +129,18 @@ func BenchmarkInventoryMemory(b *testing.B) {
 		runtime.ReadMemStats(&after)
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-bytes/pod")
 		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/(1<<20), "heap-MiB/100k")
+		// The PodIndex the pod informer's handlers keep next to the store,
+		// with one selector counted, as after a pick.
+		var idx PodIndex
+		for _, obj := range store.List() {
+			idx.Upsert(&obj.(*cachedMeta).Meta)
+		}
+		idx.viewMatching(labels.SelectorFromSet(labels.Set{"tier": "web"}), nil)
+		var indexed runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&indexed)
+		b.ReportMetric(float64(indexed.HeapAlloc-after.HeapAlloc)/n, "index-heap-bytes/pod")
 		runtime.KeepAlive(store)
+		runtime.KeepAlive(&idx)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -39,9 +38,14 @@ type ClusterOptions struct {
 //
 //   - Pods, ReplicaSets, Deployments, StatefulSets, DaemonSets and namespaces
 //     come from metadata-only informers (protobuf metadata, initial list
-//     streamed). A transform compacts each object into a Meta as it arrives,
-//     dropping managedFields and every annotation but chaosd's own, and
-//     interning shared strings; workloads keep no labels.
+//     streamed: client-go's WatchListClient gate is on by default since
+//     1.35, so the reflector opens a WATCH with sendInitialEvents and falls
+//     back to a paged LIST by itself when the server refuses it;
+//     KUBE_FEATURE_WatchListClient=false forces the LIST). A transform
+//     compacts each object into a Meta as it arrives, dropping managedFields
+//     and every annotation but chaosd's own, and interning shared strings;
+//     workloads keep no labels. The pod informer's handlers keep a PodIndex
+//     (sorted, counted) that picks read without walking the store.
 //   - A visited pod's status, its workload's replicas and pods, and its
 //     namespace's PDBs are read live: a pod's readiness must be current, and
 //     only a few workloads are visited per pick.
@@ -73,6 +77,9 @@ type ClusterSource struct {
 	// scopes holds the pod and workload informers by namespace: one entry
 	// per watched namespace, or the single entry "" (all) cluster-wide.
 	scopes map[string]*inventory
+	// pods is every scope's pods, sorted for picking; the pod informers'
+	// event handlers keep it current.
+	pods *PodIndex
 
 	startOnce sync.Once
 
@@ -84,7 +91,9 @@ type ClusterSource struct {
 
 // inventory is the pod and workload informers of one namespace, or of all.
 type inventory struct {
-	pods      cache.SharedIndexInformer
+	pods cache.SharedIndexInformer
+	// indexed reports whether the PodIndex has every pod of the initial list.
+	indexed   cache.ResourceEventHandlerRegistration
 	workloads map[string]cache.SharedIndexInformer // by kind
 }
 
@@ -112,17 +121,18 @@ func NewClusterSource(o ClusterOptions) *ClusterSource {
 		istio:    o.Istio,
 		pageSize: o.PageSize,
 		scopes:   map[string]*inventory{},
+		pods:     &PodIndex{},
 		denials:  map[cache.SharedIndexInformer]error{},
 	}
 	watched := sets.New(o.Namespaces...)
 	watched.Delete(metav1.NamespaceAll) // "" would mean every namespace
 	if watched.Len() == 0 {
 		s.namespaces = metaInformer(o.Metadata, gvrNamespaces, metav1.NamespaceAll, true)
-		s.scopes[metav1.NamespaceAll] = newInventory(o.Metadata, metav1.NamespaceAll)
+		s.scopes[metav1.NamespaceAll] = newInventory(o.Metadata, metav1.NamespaceAll, s.pods)
 	} else {
 		s.watched = sets.List(watched) // sorted
 		for _, ns := range s.watched {
-			s.scopes[ns] = newInventory(o.Metadata, ns)
+			s.scopes[ns] = newInventory(o.Metadata, ns, s.pods)
 		}
 	}
 	for _, inf := range s.informers() {
@@ -170,12 +180,42 @@ func (s *ClusterSource) Denied() error {
 // inventory needs: chaosd's RBAC does not cover it.
 var ErrDenied = errors.New("the API server refused the inventory's list or watch (check chaosd's RBAC)")
 
-func newInventory(client metadata.Interface, namespace string) *inventory {
+func newInventory(client metadata.Interface, namespace string, pods *PodIndex) *inventory {
 	inv := &inventory{pods: metaInformer(client, gvrPods, namespace, true), workloads: map[string]cache.SharedIndexInformer{}}
+	var err error
+	if inv.indexed, err = inv.pods.AddEventHandler(indexPods(pods)); err != nil {
+		panic(fmt.Sprintf("add an event handler to a new informer: %v", err)) // only fails once stopped
+	}
 	for kind, gvr := range workloadGVRs {
 		inv.workloads[kind] = metaInformer(client, gvr, namespace, false)
 	}
 	return inv
+}
+
+// indexPods keeps a PodIndex in step with a pod informer. The Metas it
+// indexes are the ones the informer stores: the index costs a pointer and
+// a slot per pod, not a copy.
+func indexPods(idx *PodIndex) cache.ResourceEventHandlerFuncs {
+	upsert := func(obj any) {
+		if c, ok := obj.(*cachedMeta); ok {
+			idx.Upsert(&c.Meta)
+		}
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc:    upsert,
+		UpdateFunc: func(_, obj any) { upsert(obj) },
+		DeleteFunc: func(obj any) {
+			if tomb, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				if ns, name, err := cache.SplitMetaNamespaceKey(tomb.Key); err == nil {
+					idx.Delete(ns, name)
+				}
+				return
+			}
+			if c, ok := obj.(*cachedMeta); ok {
+				idx.Delete(c.Namespace, c.Name)
+			}
+		},
+	}
 }
 
 // metaInformer watches one resource's metadata in a namespace ("" for
@@ -255,6 +295,9 @@ func (s *ClusterSource) synced() []cache.InformerSynced {
 	for _, inf := range s.informers() {
 		out = append(out, inf.HasSynced)
 	}
+	for _, inv := range s.scopes {
+		out = append(out, inv.indexed.HasSynced)
+	}
 	return out
 }
 
@@ -284,23 +327,15 @@ func (s *ClusterSource) Namespaces(context.Context) ([]*Meta, error) {
 	return out, nil
 }
 
-// Pods implements PodSource.
-func (s *ClusterSource) Pods(_ context.Context, fn func(*Meta) error) error {
+// Pods implements PodSource: every watched pod, once each scope's initial
+// list has reached the index.
+func (s *ClusterSource) Pods(context.Context) (*PodIndex, error) {
 	for _, inv := range s.scopes {
-		if !inv.pods.HasSynced() {
-			return errNotSynced
+		if !inv.pods.HasSynced() || !inv.indexed.HasSynced() {
+			return nil, errNotSynced
 		}
 	}
-	for _, ns := range slices.Sorted(maps.Keys(s.scopes)) {
-		for _, obj := range s.scopes[ns].pods.GetStore().List() {
-			if c, ok := obj.(*cachedMeta); ok {
-				if err := fn(&c.Meta); err != nil {
-					return err
-				}
-			}
-		}
-	}
-	return nil
+	return s.pods, nil
 }
 
 // Workload implements PodSource.

@@ -40,11 +40,14 @@ func TestClusterSourceNamespaced(t *testing.T) {
 	fc := newFakeCluster(t, namespacedObjects(), "shop", "cart", "shop")
 	ctx := context.Background()
 
-	var pods []string
-	if err := fc.Pods(ctx, func(m *Meta) error { pods = append(pods, m.Namespace+"/"+m.Name); return nil }); err != nil {
+	idx, err := fc.Pods(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	slices.Sort(pods)
+	var pods []string
+	for _, m := range idx.view(nil).pods {
+		pods = append(pods, m.Namespace+"/"+m.Name)
+	}
 	if want := []string{"cart/bare", "shop/db-7d9f-0", "shop/web-7d9f-0", "shop/web-7d9f-1"}; !slices.Equal(pods, want) {
 		t.Errorf("pods %v, want %v", pods, want)
 	}

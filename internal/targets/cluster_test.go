@@ -23,7 +23,7 @@ func TestClusterSourceRefusesBeforeSync(t *testing.T) {
 	metav1.AddMetaToScheme(scheme)
 	src := NewClusterSource(ClusterOptions{Kube: kubefake.NewClientset(), Metadata: metadatafake.NewSimpleMetadataClient(scheme)})
 	ctx := context.Background()
-	if err := src.Pods(ctx, func(*Meta) error { return nil }); !errors.Is(err, errNotSynced) {
+	if _, err := src.Pods(ctx); !errors.Is(err, errNotSynced) {
 		t.Errorf("Pods before sync: err = %v, want errNotSynced", err)
 	}
 	if _, err := src.Namespaces(ctx); !errors.Is(err, errNotSynced) {
@@ -110,7 +110,11 @@ func TestClusterSourceFollowsChanges(t *testing.T) {
 	var got []string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
 		got = nil
-		_ = fc.Pods(context.Background(), func(m *Meta) error { got = append(got, m.Name); return nil })
+		if idx, err := fc.Pods(context.Background()); err == nil {
+			for _, m := range idx.view(nil).pods {
+				got = append(got, m.Name)
+			}
+		}
 		if slices.Equal(got, want) {
 			return
 		}

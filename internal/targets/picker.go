@@ -45,9 +45,11 @@ type Options struct {
 
 // Picker decides which targets an experiment hits right now. Each Pick:
 //
-//   - lists the candidates of the target kind that match the experiment's
+//   - finds the candidates of the target kind that match the experiment's
 //     selectors (namespaces, namespace selector, label selector, owner
-//     kinds, optIn, podNamespace), from the Source's inventory;
+//     kinds, optIn, podNamespace), from the Source's inventory; for pods in
+//     modes one and count:N it only counts them and draws them lazily (see
+//     pickPods), so a pick costs what it draws, not what the cluster holds;
 //   - rejects, recording why, those the policy forbids on their own:
 //     excluded namespace, opted out, chaosd's own, held by another fault,
 //     terminating, too young, control plane, unschedulable;

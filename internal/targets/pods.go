@@ -1,11 +1,9 @@
 package targets
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/sets"
@@ -28,11 +26,16 @@ func (c podMatch) workload() WorkloadRef {
 	return c.own.ref
 }
 
-// pickPods selects in two passes. The first walks the metadata inventory
-// (every pod, no API call) through the selectors and the rules metadata can
-// answer. The second, in choose, reads live status only for the candidates
-// it visits: a pod's readiness, its workload's replicas and pods, its
-// namespace's PDBs, each read once per Pick.
+// pickPods selects from the inventory's PodIndex, reading live status only
+// for the candidates it visits: a pod's readiness, its workload's replicas
+// and pods, its namespace's PDBs, each read once per Pick.
+//
+//   - one and count:N (unless Exhaustive) draw pods lazily: the selectors
+//     and the metadata rules run only on the pods drawn, and the number of
+//     matching pods comes from the index's counts, so a pick costs what it
+//     draws, not what the cluster holds (see drawPods, podStream);
+//   - the other modes, and plans, walk every pod in scope through the
+//     selectors and the metadata rules first, then choose.
 func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Policy, rng *rand.Rand) (Result, error) {
 	sel, err := parseSelectors(t)
 	if err != nil {
@@ -42,77 +45,104 @@ func (p *Picker) pickPods(ctx context.Context, t config.Target, policy config.Po
 	if err != nil {
 		return Result{}, err
 	}
-	matched, reservedPods, err := p.matchPods(ctx, t, sel, nss)
+	idx, err := p.src.Pods(ctx)
 	if err != nil {
-		return Result{}, err
+		return Result{}, fmt.Errorf("list pods: %w", err)
 	}
-	res := Result{Considered: len(matched)}
-	pick := &podPick{
-		src:          p.src,
-		policy:       policy,
-		taken:        p.taken.pods,
-		reservedPods: reservedPods,
-		workloads:    map[WorkloadRef]*workloadBudget{},
-		pdbs:         map[string][]*pdbBudget{},
-		matched:      map[int][]*pdbBudget{},
-		nodes:        map[int]string{},
-	}
+	pm := &podMatcher{t: t, sel: sel, nss: nss, owners: ownerResolver{src: p.src, memo: map[WorkloadRef]*ownership{}}}
 	excluded, now := p.excluded(policy), p.clock.Now()
+	rule := func(c podMatch) Reason { return p.podMetaRule(c, nss[c.meta.Namespace], excluded, policy, now) }
+	pick := &podPick{
+		src:       p.src,
+		policy:    policy,
+		taken:     p.taken.pods,
+		workloads: map[WorkloadRef]*workloadBudget{},
+		pdbs:      map[string][]*pdbBudget{},
+		matched:   map[int][]*pdbBudget{},
+		nodes:     map[int]string{},
+	}
+	var res Result
+	if p.exhaustive || !countIsMinimum(t.Mode) {
+		err = p.filterPods(ctx, idx, pm, pick, rule, rng, &res)
+	} else {
+		err = p.drawPods(ctx, idx, pm, pick, rule, rng, &res)
+	}
+	return res, err
+}
+
+// filterPods walks every pod in scope through the selectors and the
+// metadata rules, in namespace/name order, then chooses among the rest.
+func (p *Picker) filterPods(ctx context.Context, idx *PodIndex, pm *podMatcher, pick *podPick, rule func(podMatch) Reason, rng *rand.Rand, res *Result) error {
+	view := idx.view(nil)
+	pick.reservedPods = reservedIn(view, p.taken.pods)
+	matched, err := pm.all(ctx, view, view.spans(pm.namespaceFilter()))
+	if err != nil {
+		return err
+	}
+	res.Considered = len(matched)
 	pick.cands = matched[:0] // filtered in place: matched may hold 100k pods
 	for _, c := range matched {
-		if why := p.podMetaRule(c, nss[c.meta.Namespace], excluded, policy, now); why != "" {
+		if why := rule(c); why != "" {
 			res.Checked++
 			res.reject(podTarget(c.meta), why)
 			continue
 		}
 		pick.cands = append(pick.cands, c)
 	}
-	if err := choose(ctx, pick, t.Mode, rng, p.exhaustive, &res); err != nil {
-		return Result{}, err
-	}
-	return res, nil
+	return choose(ctx, pick, pm.t.Mode, rng, p.exhaustive, res)
 }
 
-// matchPods walks the inventory for the pods matching the selectors, in
-// namespace/name order: the inventory's order is arbitrary, and a logged
-// seed must replay the same choice. On the way it collects, by namespace,
-// the pods concurrent runs reserved, for the PDB budgets.
-func (p *Picker) matchPods(ctx context.Context, t config.Target, sel targetSelectors, nss map[string]*Meta) ([]podMatch, map[string][]*Meta, error) {
-	owners := ownerResolver{src: p.src, memo: map[WorkloadRef]*ownership{}}
-	var matched []podMatch
-	var reservedPods map[string][]*Meta
-	err := p.src.Pods(ctx, func(m *Meta) error {
-		if p.taken.pods.Len() > 0 && p.taken.pods.Has(nsName{m.Namespace, m.Name}) {
-			if reservedPods == nil {
-				reservedPods = map[string][]*Meta{}
-			}
-			reservedPods[m.Namespace] = append(reservedPods[m.Namespace], m)
-		}
-		ns := nss[m.Namespace]
-		if !matchesSelectors(sel, ns, m) {
-			return nil
-		}
-		own, err := owners.resolve(ctx, m)
+// drawPods picks one or count:N pods lazily: it counts the matching pods
+// from the index's groups, then draws pods from a podStream, applies the
+// metadata rules to each, and visits those that pass until it has enough.
+// As in choose, the mode's roll is the first draw from rng.
+func (p *Picker) drawPods(ctx context.Context, idx *PodIndex, pm *podMatcher, pick *podPick, rule func(podMatch) Reason, rng *rand.Rand, res *Result) error {
+	roll := rng.Float64()
+	view, considered, err := pm.count(ctx, idx)
+	if err != nil {
+		return err
+	}
+	res.Considered = considered
+	want := pm.t.Mode.Count(considered, roll)
+	if want == 0 {
+		return nil
+	}
+	pick.reservedPods = reservedIn(view, p.taken.pods)
+	stream := newPodStream(pm, view, view.spans(pm.namespaceFilter()), want, considered)
+	for len(res.Targets) < want {
+		c, ok, err := stream.next(ctx, rng)
 		if err != nil {
 			return err
 		}
-		c := podMatch{meta: m, own: own}
-		if len(t.OwnerKinds) > 0 && !slices.Contains(t.OwnerKinds, c.workload().Kind) {
+		if !ok {
 			return nil
 		}
-		if t.OptIn && !optedIn(m, own.controllerMeta(), own.topMeta(), ns) {
-			return nil
+		if why := rule(c); why != "" {
+			res.Checked++
+			res.reject(podTarget(c.meta), why)
+			continue
 		}
-		matched = append(matched, c)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list pods: %w", err)
+		pick.cands = append(pick.cands, c)
+		if err := visit(ctx, pick, len(pick.cands)-1, res); err != nil {
+			return err
+		}
 	}
-	slices.SortFunc(matched, func(a, b podMatch) int {
-		return cmp.Or(cmp.Compare(a.meta.Namespace, b.meta.Namespace), cmp.Compare(a.meta.Name, b.meta.Name))
-	})
-	return matched, reservedPods, nil
+	return nil
+}
+
+// reservedIn returns, by namespace, the pods concurrent runs reserved that
+// the inventory lists, for the PDB budgets.
+func reservedIn(view podView, taken sets.Set[nsName]) map[string][]*Meta {
+	var out map[string][]*Meta
+	for k := range taken {
+		if m := view.find(k.namespace, k.name); m != nil {
+			if out == nil {
+				out = map[string][]*Meta{}
+			}
+			out[k.namespace] = append(out[k.namespace], m)
+		}
+	}
+	return out
 }
 
 // podMetaRule applies the rules the metadata inventory can answer.

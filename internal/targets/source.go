@@ -29,8 +29,9 @@ type NamespaceSource interface {
 // the few live reads needed to check the candidates actually sampled.
 type PodSource interface {
 	NamespaceSource
-	// Pods calls fn with every pod the inventory knows, in any order.
-	Pods(ctx context.Context, fn func(*Meta) error) error
+	// Pods returns the inventory's pods, kept current by the inventory
+	// itself: a pick reads it without copying it.
+	Pods(ctx context.Context) (*PodIndex, error)
 	// Workload returns the metadata of a Deployment, StatefulSet, DaemonSet
 	// or ReplicaSet, or nil when it is not known.
 	Workload(ctx context.Context, kind, namespace, name string) (*Meta, error)

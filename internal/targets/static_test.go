@@ -20,6 +20,7 @@ import (
 type staticSource struct {
 	namespaces []*Meta
 	pods       []*Meta
+	podIndex   PodIndex
 	statuses   map[string]PodStatus // by namespace/name
 	workloads  map[WorkloadRef]*Meta
 	desired    map[WorkloadRef]int
@@ -55,6 +56,7 @@ func (s *staticSource) addWorkload(kind string, m *Meta, desired int) {
 // addPod registers a pod; call index once every pod and workload is added.
 func (s *staticSource) addPod(m *Meta, st PodStatus) {
 	s.pods = append(s.pods, m)
+	s.podIndex.Upsert(m)
 	st.Name = m.Name
 	s.statuses[m.Namespace+"/"+m.Name] = st
 	if st.Node != "" && st.Phase != corev1.PodSucceeded && st.Phase != corev1.PodFailed {
@@ -117,14 +119,7 @@ func staticFrom(objs []runtime.Object) *staticSource {
 
 func (s *staticSource) Namespaces(context.Context) ([]*Meta, error) { return s.namespaces, nil }
 
-func (s *staticSource) Pods(_ context.Context, fn func(*Meta) error) error {
-	for _, m := range s.pods {
-		if err := fn(m); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+func (s *staticSource) Pods(context.Context) (*PodIndex, error) { return &s.podIndex, nil }
 
 func (s *staticSource) Workload(_ context.Context, kind, namespace, name string) (*Meta, error) {
 	return s.workloads[WorkloadRef{Kind: kind, Namespace: namespace, Name: name}], nil
