@@ -130,6 +130,17 @@ func (x *PodIndex) Delete(namespace, name string) {
 	x.mergeIfFull()
 }
 
+// Len is how many pods the index holds, pending writes included.
+func (x *PodIndex) Len() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	n := 0
+	for _, pods := range x.groups {
+		n += pods
+	}
+	return n
+}
+
 // view merges the pending writes and returns the sorted pods, which stay
 // valid and unchanged however the index changes afterwards. With groups
 // set, it first calls groups with every group and its pod count, under the

@@ -140,6 +140,9 @@ func TestPodIndexAgainstModel(t *testing.T) {
 		if !slices.Equal(view.pods, want) {
 			t.Fatalf("step %d: view has %d pods, model %d (or a different order)", step, len(view.pods), len(want))
 		}
+		if got := x.Len(); got != len(want) {
+			t.Fatalf("step %d: Len %d, model %d", step, got, len(want))
+		}
 		recount := 0
 		for _, m := range want {
 			if sel.Matches(m.Labels) {

@@ -133,11 +133,11 @@ func TestTargetsScale(t *testing.T) {
 		syncTook := time.Since(syncStart)
 		// Nothing changes the pods after the rollout: the inventory must hold
 		// exactly the pods the API server has.
-		inInventory := 0
-		if err := src.Pods(srcCtx, func(*targets.Meta) error { inInventory++; return nil }); err != nil {
+		index, err := src.Pods(srcCtx)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if now := targetsCountPods(t, c); inInventory != now {
+		if inInventory, now := index.Len(), targetsCountPods(t, c); inInventory != now {
 			t.Errorf("the inventory holds %d pods, the API server %d", inInventory, now)
 		}
 		runtime.GC()
