@@ -96,7 +96,11 @@ type Evidence struct {
 // Selection explains how the targets were chosen.
 type Selection struct {
 	Considered int `json:"considered"`
-	Eligible   int `json:"eligible"`
+	// Checked counts the candidates the picker looked at: modes one and
+	// count:N stop once they have enough, so Eligible counts only among
+	// these. 0 in journals written before it was recorded.
+	Checked  int `json:"checked,omitempty"`
+	Eligible int `json:"eligible"`
 	// Rejections counts rejected candidates by reason.
 	Rejections map[string]int `json:"rejections,omitempty"`
 	// RejectedSample lists a few rejected candidates, for the report.

@@ -51,7 +51,7 @@ func fixtures() []journal.Record {
 		Action: config.ActionPodKill, TargetKind: config.TargetPod, ConfigHash: "sha256:1f2e3d", Seed: 42,
 		StartedAt: at(time.Hour), FinishedAt: at(time.Hour + 70*time.Second),
 		Verdict: journal.VerdictPassed, Reason: "guard stayed healthy; replacement Ready after 8.2s",
-		Selection:   journal.Selection{Considered: 3, Eligible: 3, Chosen: []targets.Target{{Kind: config.TargetPod, Namespace: "web", Name: "web-7d9f-abcde", Owner: "Deployment/web", Node: "node-1"}}},
+		Selection:   journal.Selection{Considered: 3, Checked: 1, Eligible: 1, Chosen: []targets.Target{{Kind: config.TargetPod, Namespace: "web", Name: "web-7d9f-abcde", Owner: "Deployment/web", Node: "node-1"}}},
 		Injections:  []journal.Injection{{Target: "pod/web/web-7d9f-abcde", Action: config.ActionPodKill, InjectedAt: at(time.Hour + time.Second), RevertedAt: ptr(at(time.Hour + time.Second)), NothingToRevert: true, Detail: "deleted with the pod's grace period"}},
 		Replacement: &journal.Replacement{Target: "pod/web/web-7d9f-abcde", Owner: "Deployment/web", ReplacedBy: "web-7d9f-xyz12", ReadyAfterSeconds: 8.2, Ready: true},
 	}

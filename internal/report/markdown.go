@@ -95,7 +95,7 @@ func (md *mdWriter) selection(s selectionView) {
 	if len(s.Chosen) > 0 {
 		chosen = ": " + mdEscape(strings.Join(s.Chosen, ", "))
 	}
-	md.line(fmt.Sprintf("%d considered, %d eligible, %d chosen%s.", s.Considered, s.Eligible, len(s.Chosen), chosen))
+	md.line(s.Counts + chosen + ".")
 	if len(s.Rejections) > 0 {
 		md.line("")
 		md.table([]string{"Rejected because", "Candidates"}, keyCountRows(s.Rejections))

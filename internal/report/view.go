@@ -61,6 +61,9 @@ type evidenceRow struct{ Source, Name, Labels, Value, Bound, At, Message string 
 
 type selectionView struct {
 	Considered, Eligible int
+	// Counts is the sentence before the chosen targets: "2 considered, 1
+	// checked (…), 1 eligible, 1 chosen".
+	Counts string
 	Rejections           []keyCount
 	Sample               []journal.Rejection
 	Chosen               []string
@@ -156,6 +159,7 @@ func buildRun(r journal.Record) runView {
 	}
 	rv.Selection = selectionView{
 		Considered: r.Selection.Considered, Eligible: r.Selection.Eligible,
+		Counts:     selectionCounts(r.Selection),
 		Rejections: sortedCounts(r.Selection.Rejections),
 		Sample:     r.Selection.RejectedSample,
 		Chosen:     rv.Targets,
@@ -295,4 +299,15 @@ func sortedCounts(m map[string]int) []keyCount {
 		return cmp.Compare(a.Key, b.Key)
 	})
 	return out
+}
+
+// selectionCounts says what the picker saw. When it stopped early (modes one
+// and count:N check candidates in random order only until they have
+// enough), "eligible" counts only the candidates it checked, and says so.
+func selectionCounts(s journal.Selection) string {
+	if s.Checked > 0 && s.Checked < s.Considered {
+		return fmt.Sprintf("%d considered, %d checked in random order until the mode had enough, %d eligible among them, %d chosen",
+			s.Considered, s.Checked, s.Eligible, len(s.Chosen))
+	}
+	return fmt.Sprintf("%d considered, %d eligible, %d chosen", s.Considered, s.Eligible, len(s.Chosen))
 }

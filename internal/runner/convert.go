@@ -15,7 +15,7 @@ import (
 // Conversions from what the pipeline's stages report into the journal's schema.
 
 func selectionOf(res targets.Result) journal.Selection {
-	sel := journal.Selection{Considered: res.Considered, Eligible: res.Eligible, Chosen: res.Targets}
+	sel := journal.Selection{Considered: res.Considered, Checked: res.Checked, Eligible: res.Eligible, Chosen: res.Targets}
 	if sel.Chosen == nil {
 		sel.Chosen = []targets.Target{}
 	}
