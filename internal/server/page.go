@@ -16,10 +16,14 @@ type pageView struct {
 	Now    time.Time
 	Status control.Status
 	Runs   []journal.Summary
+	// Running names the experiments with a run in progress: their next
+	// activation is skipped (already-running) unless that run ends first.
+	Running map[string]bool
 }
 
 func (s *server) page(w http.ResponseWriter, _ *http.Request) {
 	view := pageView{Now: s.o.Clock.Now(), Status: s.o.Status(), Runs: s.o.Runs.List(20)}
+	view.Running = runningExperiments(view.Status, view.Runs)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := statusPage.Execute(w, view); err != nil {
 		s.o.Logger.Warn("render status page failed", zap.Error(err))
@@ -59,6 +63,8 @@ th{background:#f0f0f3}
 .v-error{color:#8a4200;font-weight:700}.v-skipped,.v-aborted{color:#555}
 .muted{color:#666}
 .nw{white-space:nowrap}
+.running{color:#06c;font-weight:bold}
+.skip{color:#a60}
 </style></head><body>
 <h1>chaosd</h1>
 <p>State: <span class="state {{.Status.State}}" id="state">{{if .Status.State}}{{.Status.State}}{{else}}unknown{{end}}</span>
@@ -75,15 +81,29 @@ th{background:#f0f0f3}
 <h2>Next activations</h2>
 {{if and .Status.Next .Status.PauseReasons}}<p class="muted" id="next-paused">Paused: these activations are skipped until chaosd runs again.</p>{{end}}
 {{if .Status.Next}}<table id="next"><tr><th>Experiment</th><th>Scheduled</th><th>Runs at (with jitter)</th><th></th></tr>
-{{range .Status.Next}}<tr><td class="nw">{{.Experiment}}</td><td class="nw">{{ts .Scheduled}}</td><td class="nw">{{ts .At}}</td><td class="muted nw">{{in $.Now .At}}</td></tr>
+{{range .Status.Next}}<tr><td class="nw">{{.Experiment}}</td><td class="nw">{{ts .Scheduled}}</td><td class="nw">{{ts .At}}</td><td class="muted nw">{{in $.Now .At}}{{if index $.Running .Experiment}} <span class="skip">· skipped if its current run is still going</span>{{end}}</td></tr>
 {{end}}</table>{{else}}<p class="muted" id="next">Nothing scheduled.</p>{{end}}
 
 <h2>Recent runs</h2>
 {{if .Runs}}<table id="runs"><tr><th>Finished</th><th>Experiment</th><th>Verdict</th><th>Targets</th><th>Reason</th><th></th></tr>
 {{range .Runs}}<tr><td class="nw">{{ts .FinishedAt}}</td><td class="nw">{{.Experiment}}{{if .DryRun}} <span class="muted">(dry run)</span>{{end}}</td>
-<td class="v-{{.Verdict}}">{{.Verdict}}</td><td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
+{{if .Verdict}}<td class="v-{{.Verdict}}">{{.Verdict}}</td>{{else}}<td class="running">running</td>{{end}}<td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
 <td class="nw"><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
 {{end}}</table>{{else}}<p class="muted" id="runs">No runs yet.</p>{{end}}
 <p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 `))
+
+// runningExperiments are those with a fault held or a run not yet judged.
+func runningExperiments(st control.Status, runs []journal.Summary) map[string]bool {
+	running := map[string]bool{}
+	for _, a := range st.Active {
+		running[a.Experiment] = true
+	}
+	for _, r := range runs {
+		if r.Verdict == "" {
+			running[r.Experiment] = true
+		}
+	}
+	return running
+}

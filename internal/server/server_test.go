@@ -138,3 +138,40 @@ func TestReadOnly(t *testing.T) {
 		t.Fatalf("POST /api/v1/status = %d, want 405", resp.StatusCode)
 	}
 }
+
+// TestPageRunningRunsAndSkippedActivations: a run not yet judged shows as
+// running (not an empty verdict), and the next activation of an experiment
+// with a run in progress says it is skipped if that run is still going.
+func TestPageRunningRunsAndSkippedActivations(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	runs := memRuns{
+		"run-3": {SchemaVersion: journal.SchemaVersion, RunID: "run-3", Experiment: "abort", Action: "http-abort", StartedAt: now.Add(-10 * time.Second)},
+		"run-1": {SchemaVersion: journal.SchemaVersion, RunID: "run-1", Experiment: "kill", Action: "pod-kill",
+			StartedAt: now.Add(-time.Hour), FinishedAt: now.Add(-59 * time.Minute), Verdict: journal.VerdictPassed},
+	}
+	srv := httptest.NewServer(New(Options{
+		Status: func() control.Status {
+			return control.Status{State: "running", Next: []control.NextActivation{
+				{Experiment: "abort", At: now.Add(8 * time.Second)},
+				{Experiment: "kill", At: now.Add(time.Minute)},
+			}}
+		},
+		Ready: func() error { return nil }, Runs: runs, Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
+	}))
+	t.Cleanup(srv.Close)
+	_, body, _ := get(t, srv.URL+"/")
+	if !strings.Contains(body, `<td class="running">running</td>`) {
+		t.Errorf("the run in progress is not shown as running:\n%s", body)
+	}
+	if strings.Contains(body, `<td class="v-"></td>`) {
+		t.Errorf("a run shows an empty verdict:\n%s", body)
+	}
+	if n := strings.Count(body, "skipped if its current run is still going"); n != 1 {
+		t.Errorf("%d activations marked as skipped, want 1 (abort's):\n%s", n, body)
+	}
+	abortRow := body[strings.Index(body, "<td class=\"nw\">abort</td>"):]
+	abortRow = abortRow[:strings.Index(abortRow, "</tr>")]
+	if !strings.Contains(abortRow, "skipped if its current run is still going") {
+		t.Errorf("abort's next activation is not marked: %s", abortRow)
+	}
+}
