@@ -63,10 +63,10 @@ type selectionView struct {
 	Considered, Eligible int
 	// Counts is the sentence before the chosen targets: "2 considered, 1
 	// checked (…), 1 eligible, 1 chosen".
-	Counts string
-	Rejections           []keyCount
-	Sample               []journal.Rejection
-	Chosen               []string
+	Counts     string
+	Rejections []keyCount
+	Sample     []journal.Rejection
+	Chosen     []string
 }
 
 type keyCount struct {
