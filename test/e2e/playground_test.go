@@ -109,6 +109,10 @@ func TestSmokePlayground(t *testing.T) {
 	}
 	t.Logf("the status page shows run %s of %s as passed", run.RunID, run.Experiment)
 
+	t.Run("every printed link and command works as printed", func(t *testing.T) {
+		playgroundFollowGuide(t, root, log.String())
+	})
+
 	// Ctrl-C, as a person would: the whole process group gets SIGINT.
 	interrupted = true
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
@@ -150,4 +154,69 @@ func playgroundRuns(base string) ([]playgroundRun, error) {
 		return nil, fmt.Errorf("decode /api/v1/runs: %w", err)
 	}
 	return runs, nil
+}
+
+// playgroundFollowGuide follows every URL the playground printed (GET, or
+// POST for the curl -X POST /healthy line; /unhealthy is left alone, as it
+// would make the next runs weaknesses) and runs every printed chaosd command in a
+// shell from the repository root, as a newcomer would paste it. A 404, a
+// non-2xx, Debian's "no web application" placeholder or a failing command
+// fails it.
+func playgroundFollowGuide(t *testing.T, root, output string) {
+	start := strings.Index(output, "chaosd playground")
+	end := strings.Index(output, "Ctrl-C (chaosd reverts")
+	if start < 0 || end < start {
+		t.Fatalf("no guide in the output:\n%s", tail(output, 40))
+	}
+	guide := output[start:end]
+	urlRE := regexp.MustCompile(`http://[^\s)]+`)
+	client := &http.Client{Timeout: 30 * time.Second}
+	var followed, ran int
+	for _, line := range strings.Split(guide, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.Contains(line, "/unhealthy") {
+			continue // breaking the demo is the newcomer's choice, not this test's
+		}
+		if i := strings.Index(line, "curl -X POST "); i >= 0 {
+			u := urlRE.FindString(line[i:])
+			resp, err := client.Post(u, "text/plain", nil)
+			if err != nil {
+				t.Errorf("%s: %v", line, err)
+				continue
+			}
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 {
+				t.Errorf("POST %s: %s", u, resp.Status)
+			}
+			followed++
+			continue
+		}
+		for _, u := range urlRE.FindAllString(line, -1) {
+			resp, err := client.Get(u)
+			if err != nil {
+				t.Errorf("GET %s: %v", u, err)
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || strings.Contains(string(body), "does not include a web application") {
+				t.Errorf("GET %s: %s, %d bytes: not a working page: %.200s", u, resp.Status, len(body), body)
+			}
+			followed++
+		}
+		if i := strings.Index(line, "/chaosd "); i >= 0 && strings.Contains(line, "--kubeconfig") {
+			cmdline := line[strings.LastIndex(line[:i], " ")+1:]
+			cmd := exec.Command("sh", "-c", cmdline)
+			cmd.Dir = root
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Errorf("%s: %v\n%s", cmdline, err, out)
+			}
+			ran++
+		}
+	}
+	t.Logf("followed %d printed URLs, ran %d printed chaosd commands", followed, ran)
+	if followed < 7 || ran != 3 {
+		t.Errorf("followed %d URLs and ran %d commands; the guide prints at least 7 URLs and 3 chaosd commands:\n%s", followed, ran, guide)
+	}
 }

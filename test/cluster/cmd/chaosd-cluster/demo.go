@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -63,7 +64,8 @@ func demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return errors.Join(err, shutdown(c, os.Stderr))
 	}
-	printDemoGuide(c, listen)
+	_, err = exec.LookPath("kubectl")
+	printDemoGuide(os.Stdout, c, listen, chaosdBin, err == nil)
 	extra := append([]string{"--listen", listen, "--namespace", "chaosd", "--configmap", "chaosd-config",
 		"--journal-dir", filepath.Join(c.Dir, "journal"), "--log-format", "console"}, fs.Args()...)
 	runErr := runChaosd(ctx, c, chaosdBin, cfgPath, extra)
@@ -95,24 +97,34 @@ func createChaosdNamespace(ctx context.Context, c *cluster.Cluster) error {
 	return nil
 }
 
-func printDemoGuide(c *cluster.Cluster, listen string) {
-	fmt.Fprintf(os.Stdout, `
+// printDemoGuide prints where to look. Every URL and command in it works as
+// printed (TestSmokePlayground follows them): Debian's Prometheus serves its
+// pages under /classic, Debian's Alertmanager has no web UI (its API is
+// linked instead), and chaosd is named by the path it was started from.
+func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin string, kubectl bool) {
+	fmt.Fprintf(w, `
 chaosd playground
   status page    http://%[1]s/            (runs, verdicts, active faults, next activations)
   status API     http://%[1]s/api/v1/status
   metrics        http://%[1]s/metrics
-  Prometheus     %[2]s   (try: chaosd_runs_total, chaosd_active_injections)
-  Alertmanager   %[3]s
-  make it fail   curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, pauses)
+  Prometheus     %[2]s/classic/graph   (try: chaosd_runs_total, chaosd_active_injections)
+                 %[2]s/classic/alerts
+  Alertmanager   %[3]s/api/v2/alerts   (JSON: Debian's Alertmanager has no web UI)
+  make it fail   while a fault is held (see "Active faults" on the status page):
+                 curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, pauses)
                  curl -X POST %[4]s/healthy
-  kubectl        kubectl --kubeconfig %[5]s get pods,virtualservices -n go-demo-8 -o wide
-                 kubectl --kubeconfig %[5]s get events -n chaosd
-  pause/resume   ./bin/chaosd pause --kubeconfig %[5]s --reason "looking around"
-                 ./bin/chaosd resume --kubeconfig %[5]s
-                 ./bin/chaosd status --kubeconfig %[5]s
-  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)
-
-`, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig)
+  pause/resume   %[6]s pause --kubeconfig %[5]s --reason "looking around"
+                 %[6]s resume --kubeconfig %[5]s
+                 %[6]s status --kubeconfig %[5]s
+`, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig, chaosdBin)
+	if kubectl {
+		fmt.Fprintf(w, `  kubectl        kubectl --kubeconfig %[1]s get pods,virtualservices -n go-demo-8 -o wide
+                 kubectl --kubeconfig %[1]s get events -n chaosd
+`, c.Kubeconfig)
+	} else {
+		fmt.Fprintf(w, "  kubectl        not on PATH; with one: KUBECONFIG=%s kubectl get pods -n go-demo-8\n", c.Kubeconfig)
+	}
+	fmt.Fprint(w, "  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)\n\n")
 }
 
 func exporterURL(c *cluster.Cluster) string {
