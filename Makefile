@@ -2,21 +2,34 @@
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.1.0-dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# The commit time: the image's only timestamp, so two builds of a commit match.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 LDFLAGS   := -s -w -X github.com/chaosd/chaosd/internal/version.Version=$(VERSION) -X github.com/chaosd/chaosd/internal/version.Commit=$(COMMIT)
 E2E_TIMEOUT ?= 60m
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build build-static unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
+.PHONY: all build build-static image unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/chaosd ./cmd/chaosd
 
-# The image's binary: static, no cgo (the Dockerfile builds the same way).
+# The image's binary: static, no cgo, no build paths.
 build-static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/chaosd-static ./cmd/chaosd
+
+# The container image, built without a container engine (hack/image, with
+# go-containerregistry): an OCI layout in bin/image and a docker-archive in
+# bin/image.tar (`podman load -i bin/image.tar`). Prints the image digest;
+# two builds of one clean commit print the same one. This is the canonical
+# image build; the release workflow builds the same contents with ko.
+image: build-static
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --binary bin/chaosd-static \
+	  --layout bin/image --tarball bin/image.tar --version $(VERSION) --revision $(REVISION) \
+	  --arch $$($(GO) env GOARCH)
 
 lint:
 	@test -z "$$(gofmt -l cmd internal test hack)" || (echo "gofmt needed:"; gofmt -l cmd internal test hack; exit 1)
