@@ -46,11 +46,11 @@ unit:
 deps:
 	hack/deps.sh
 
-e2e: deps build
-	CHAOSD_BIN=$(CURDIR)/bin/chaosd $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
+e2e: deps build image
+	CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
 
 # The README's test command: everything CI runs.
-test: deps lint unit validate-configs build-static e2e
+test: deps lint unit validate-configs image e2e
 
 # The README's playground command: a local control plane with kwok nodes, the
 # demo workload, Prometheus and Alertmanager, and chaosd running config/demo.yaml.
