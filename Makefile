@@ -5,12 +5,17 @@ COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 # The commit time: the image's only timestamp, so two builds of a commit match.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# What the release publishes and the chart's values.yaml names.
+IMAGE_REPO ?= ghcr.io/chaosd/chaosd
+RELEASE_ARCHS ?= amd64 arm64
+# The workflow linter, built from the Go module proxy on first use (cached).
+ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 LDFLAGS   := -s -w -X github.com/chaosd/chaosd/internal/version.Version=$(VERSION) -X github.com/chaosd/chaosd/internal/version.Commit=$(COMMIT)
 E2E_TIMEOUT ?= 60m
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build build-static image unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
+.PHONY: all build build-static image image-release unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
 
 all: build
 
@@ -28,13 +33,26 @@ build-static:
 # image build; the release workflow builds the same contents with ko.
 image: build-static
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --binary bin/chaosd-static \
-	  --layout bin/image --tarball bin/image.tar --version $(VERSION) --revision $(REVISION) \
-	  --arch $$($(GO) env GOARCH)
+	  --layout bin/image --tarball bin/image.tar --repository $(IMAGE_REPO) --version $(VERSION) \
+	  --revision $(REVISION) --arch $$($(GO) env GOARCH)
+
+# The release image (.github/workflows/release.yml): `make image` for each of
+# RELEASE_ARCHS, as one OCI index in bin/image-release; with PUSH=1 pushed to
+# $(IMAGE_REPO):$(VERSION). The last line printed is the index digest.
+image-release:
+	for a in $(RELEASE_ARCHS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/release/linux-$$a/chaosd ./cmd/chaosd || exit 1; \
+	done
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image \
+	  --binary $$(for a in $(RELEASE_ARCHS); do printf '%s=bin/release/linux-%s/chaosd,' $$a $$a; done | sed 's/,$$//') \
+	  --layout bin/image-release --repository $(IMAGE_REPO) --version $(VERSION) --revision $(REVISION) \
+	  $(if $(PUSH),--push $(IMAGE_REPO):$(VERSION))
 
 lint:
 	@test -z "$$(gofmt -l cmd internal test hack)" || (echo "gofmt needed:"; gofmt -l cmd internal test hack; exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(ACTIONLINT)
 
 validate-configs: build
 	./bin/chaosd validate config/*.yaml

@@ -3,7 +3,9 @@
 // binary, /etc/passwd and /etc/group for the nonroot user 65532, the CA
 // bundle and /tmp, and an OCI config that runs /chaosd as 65532:65532. It
 // writes an OCI image layout (and optionally a docker-archive tarball for
-// `podman load`) and prints the image's digest.
+// `podman load`) and prints the image's digest. Given binaries for several
+// architectures it writes an image index instead, and the release pushes it
+// (--push) so that what is published is what `make image` builds.
 //
 // The output depends only on its inputs: every timestamp is
 // SOURCE_DATE_EPOCH, the tar has no user names, and the CA bundle comes from
@@ -11,6 +13,8 @@
 //
 //	go run ./hack/image --binary bin/chaosd-static --layout bin/image \
 //	  --version v0.1.0 --revision $(git rev-parse HEAD)
+//	go run ./hack/image --binary amd64=bin/a/chaosd,arm64=bin/b/chaosd \
+//	  --layout bin/image-release --push ghcr.io/chaosd/chaosd:v0.1.0 ...
 package main
 
 import (
@@ -21,29 +25,38 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // options are the inputs of one build; nothing else reaches the image.
 type options struct {
-	binary     string // the static chaosd, copied to /chaosd
+	binaries   []platformBinary
 	layoutDir  string // OCI image layout written here (replaced)
-	tarball    string // optional docker-archive, for `podman load`
+	tarball    string // optional docker-archive, for `podman load` (one platform only)
+	push       string // optional reference to push the image or index to
 	repository string // image name, e.g. ghcr.io/chaosd/chaosd
 	version    string // tag and org.opencontainers.image.version
 	revision   string // org.opencontainers.image.revision
 	source     string // org.opencontainers.image.source
 	licenses   string // org.opencontainers.image.licenses (SPDX)
-	arch       string // GOARCH of the binary
 	epoch      time.Time
+}
+
+// platformBinary is a static chaosd for one linux architecture.
+type platformBinary struct {
+	arch string // GOARCH
+	path string
 }
 
 func main() {
@@ -62,21 +75,37 @@ func main() {
 
 func parseFlags(args []string, getenv func(string) string) (options, error) {
 	var o options
+	var binary, arch string
 	fs := flag.NewFlagSet("image", flag.ContinueOnError)
-	fs.StringVar(&o.binary, "binary", "bin/chaosd-static", "static chaosd binary (CGO_ENABLED=0)")
+	fs.StringVar(&binary, "binary", "bin/chaosd-static", "static chaosd binary (CGO_ENABLED=0), or ARCH=PATH,... for a multi-arch index")
+	fs.StringVar(&arch, "arch", "amd64", "GOARCH of a single --binary")
 	fs.StringVar(&o.layoutDir, "layout", "bin/image", "OCI image layout directory to write (replaced)")
-	fs.StringVar(&o.tarball, "tarball", "", "also write a docker-archive tarball here (for podman load)")
+	fs.StringVar(&o.tarball, "tarball", "", "also write a docker-archive tarball here (for podman load; one platform only)")
+	fs.StringVar(&o.push, "push", "", "push the image (or index) to this reference, with the docker config's credentials")
 	fs.StringVar(&o.repository, "repository", "ghcr.io/chaosd/chaosd", "image repository")
 	fs.StringVar(&o.version, "version", "", "image tag and version label (required)")
 	fs.StringVar(&o.revision, "revision", "", "full commit hash for the revision label (required)")
 	fs.StringVar(&o.source, "source", "https://github.com/chaosd/chaosd", "source repository URL")
 	fs.StringVar(&o.licenses, "licenses", "NOASSERTION", "SPDX license expression")
-	fs.StringVar(&o.arch, "arch", "amd64", "GOARCH the binary was built for")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if o.version == "" || o.revision == "" {
 		return o, errors.New("--version and --revision are required")
+	}
+	if !strings.Contains(binary, "=") {
+		o.binaries = []platformBinary{{arch: arch, path: binary}}
+	} else {
+		for pair := range strings.SplitSeq(binary, ",") {
+			a, p, ok := strings.Cut(pair, "=")
+			if !ok || a == "" || p == "" {
+				return o, fmt.Errorf("--binary %q: want PATH or ARCH=PATH,ARCH=PATH", binary)
+			}
+			o.binaries = append(o.binaries, platformBinary{arch: a, path: p})
+		}
+	}
+	if o.tarball != "" && len(o.binaries) != 1 {
+		return o, errors.New("--tarball holds one platform; give one --binary")
 	}
 	// The timestamp is an input like any other: no default from the clock,
 	// or two builds of one commit would differ.
@@ -89,15 +118,16 @@ func parseFlags(args []string, getenv func(string) string) (options, error) {
 	return o, nil
 }
 
-// build writes the layout (and the tarball) and returns the image digest.
+// build writes the layout (and the tarball, and pushes) and returns the
+// digest of the image, or of the index when there are several platforms.
 func build(o options) (v1.Hash, error) {
-	img, err := image(o)
-	if err != nil {
-		return v1.Hash{}, err
-	}
-	ref, err := name.NewTag(o.repository + ":" + o.version)
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("image reference: %w", err)
+	var images []v1.Image
+	for _, b := range o.binaries {
+		img, err := image(o, b)
+		if err != nil {
+			return v1.Hash{}, fmt.Errorf("%s: %w", b.arch, err)
+		}
+		images = append(images, img)
 	}
 	if err := os.RemoveAll(o.layoutDir); err != nil {
 		return v1.Hash{}, fmt.Errorf("remove old layout: %w", err)
@@ -107,27 +137,70 @@ func build(o options) (v1.Hash, error) {
 		return v1.Hash{}, fmt.Errorf("write layout %s: %w", o.layoutDir, err)
 	}
 	// The ref.name annotation lets `podman pull oci:DIR:TAG` find the image.
-	err = p.AppendImage(img, layout.WithAnnotations(map[string]string{
-		"org.opencontainers.image.ref.name": o.version,
-	}))
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("write image to %s: %w", o.layoutDir, err)
+	refName := layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": o.version})
+	var (
+		digest v1.Hash
+		push   func(name.Reference) error
+	)
+	if len(images) == 1 {
+		img := images[0]
+		if err := p.AppendImage(img, refName); err != nil {
+			return v1.Hash{}, fmt.Errorf("write image to %s: %w", o.layoutDir, err)
+		}
+		if digest, err = img.Digest(); err != nil {
+			return v1.Hash{}, fmt.Errorf("image digest: %w", err)
+		}
+		push = func(ref name.Reference) error {
+			return remote.Write(ref, img, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+		}
+	} else {
+		idx := index(images, o.binaries)
+		if err := p.AppendIndex(idx, refName); err != nil {
+			return v1.Hash{}, fmt.Errorf("write index to %s: %w", o.layoutDir, err)
+		}
+		if digest, err = idx.Digest(); err != nil {
+			return v1.Hash{}, fmt.Errorf("index digest: %w", err)
+		}
+		push = func(ref name.Reference) error {
+			return remote.WriteIndex(ref, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+		}
 	}
 	if o.tarball != "" {
-		if err := tarball.WriteToFile(o.tarball, ref, img); err != nil {
+		ref, err := name.NewTag(o.repository + ":" + o.version)
+		if err != nil {
+			return v1.Hash{}, fmt.Errorf("image reference: %w", err)
+		}
+		if err := tarball.WriteToFile(o.tarball, ref, images[0]); err != nil {
 			return v1.Hash{}, fmt.Errorf("write tarball %s: %w", o.tarball, err)
 		}
 	}
-	digest, err := img.Digest()
-	if err != nil {
-		return v1.Hash{}, fmt.Errorf("image digest: %w", err)
+	if o.push != "" {
+		ref, err := name.ParseReference(o.push)
+		if err != nil {
+			return v1.Hash{}, fmt.Errorf("--push %q: %w", o.push, err)
+		}
+		if err := push(ref); err != nil {
+			return v1.Hash{}, fmt.Errorf("push %s: %w", ref, err)
+		}
 	}
 	return digest, nil
 }
 
-// image assembles the OCI image in memory.
-func image(o options) (v1.Image, error) {
-	bin, err := os.ReadFile(o.binary)
+// index is the multi-arch image index of the per-architecture images.
+func index(images []v1.Image, binaries []platformBinary) v1.ImageIndex {
+	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
+	for i, img := range images {
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{
+			Add:        img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: binaries[i].arch}},
+		})
+	}
+	return idx
+}
+
+// image assembles the OCI image of one architecture in memory.
+func image(o options, b platformBinary) (v1.Image, error) {
+	bin, err := os.ReadFile(b.path)
 	if err != nil {
 		return nil, fmt.Errorf("read binary: %w", err)
 	}
@@ -166,7 +239,7 @@ func image(o options) (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.Created = created
 	cf.OS = "linux"
-	cf.Architecture = o.arch
+	cf.Architecture = b.arch
 	cf.Author = ""
 	cf.Config = v1.Config{
 		User:       fmt.Sprintf("%d:%d", nonroot, nonroot),

@@ -291,3 +291,83 @@ func countCerts(t *testing.T, pemBytes []byte) int {
 		n++
 	}
 }
+
+// TestImageMultiArchIndex builds what the release pushes: one image per
+// architecture in an OCI index, each with its own binary and platform.
+func TestImageMultiArchIndex(t *testing.T) {
+	tool := buildTool(t)
+	dir := t.TempDir()
+	bins := map[string][]byte{"amd64": []byte("amd64 chaosd"), "arm64": []byte("arm64 chaosd")}
+	var pairs []string
+	for _, arch := range []string{"amd64", "arm64"} {
+		p := filepath.Join(dir, arch)
+		if err := os.WriteFile(p, bins[arch], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, arch+"="+p)
+	}
+	buildIndex := func() (string, string) {
+		out := filepath.Join(t.TempDir(), "layout")
+		cmd := exec.Command(tool, "--binary", strings.Join(pairs, ","), "--layout", out, "--version", version, "--revision", revision)
+		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch, 10))
+		stdout, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("hack/image: %v\n%s", err, stdout)
+		}
+		return strings.TrimSpace(string(stdout)), out
+	}
+	first, dir1 := buildIndex()
+	if second, _ := buildIndex(); second != first {
+		t.Errorf("two builds printed %s and %s", first, second)
+	}
+	p, err := layout.FromPath(dir1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outer, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	om, err := outer.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(om.Manifests) != 1 || om.Manifests[0].Digest.String() != first {
+		t.Fatalf("layout lists %+v, want the one index %s the tool printed", om.Manifests, first)
+	}
+	idx, err := outer.ImageIndex(om.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Manifests) != len(bins) {
+		t.Fatalf("index has %d manifests, want %d", len(m.Manifests), len(bins))
+	}
+	for _, d := range m.Manifests {
+		if d.Platform == nil || d.Platform.OS != "linux" || bins[d.Platform.Architecture] == nil {
+			t.Fatalf("manifest %s: platform %+v", d.Digest, d.Platform)
+		}
+		arch := d.Platform.Architecture
+		img, err := idx.Image(d.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cf.Architecture != arch || cf.Config.User != "65532:65532" {
+			t.Errorf("%s image: architecture %q user %q", arch, cf.Architecture, cf.Config.User)
+		}
+		layers, err := img.Layers()
+		if err != nil || len(layers) != 1 {
+			t.Fatalf("%s image: %d layers (%v)", arch, len(layers), err)
+		}
+		if got := extract(t, layers[0])["chaosd"].body; string(got) != string(bins[arch]) {
+			t.Errorf("%s image holds binary %q, want %q", arch, got, bins[arch])
+		}
+	}
+}
