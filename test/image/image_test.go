@@ -43,14 +43,29 @@ func buildTool(t *testing.T) string {
 	return tool
 }
 
+// toolAndBinary builds hack/image and writes the stand-in binary.
+func toolAndBinary(t *testing.T) (string, string) {
+	t.Helper()
+	binary := filepath.Join(t.TempDir(), "chaosd")
+	if err := os.WriteFile(binary, fakeBinary, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return buildTool(t), binary
+}
+
 // build runs the tool as `make image` does and returns the printed digest
-// and the layout directory.
+// and the directory holding layout/ and image.tar.
 func build(t *testing.T, tool, binary string, epoch int64) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	out := filepath.Join(dir, "layout")
-	cmd := exec.Command(tool, "--binary", binary, "--layout", out, "--tarball", filepath.Join(dir, "image.tar"),
-		"--version", version, "--revision", revision, "--arch", "amd64")
+	return runTool(t, tool, epoch, "--binary", binary, "--layout", filepath.Join(dir, "layout"),
+		"--tarball", filepath.Join(dir, "image.tar"), "--arch", "amd64"), dir
+}
+
+// runTool runs hack/image with the test's version, revision and epoch.
+func runTool(t *testing.T, tool string, epoch int64, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(tool, append(args, "--version", version, "--revision", revision)...)
 	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch, 10))
 	stdout, err := cmd.Output()
 	if err != nil {
@@ -60,11 +75,12 @@ func build(t *testing.T, tool, binary string, epoch int64) (string, string) {
 		}
 		t.Fatalf("hack/image: %v", err)
 	}
-	return strings.TrimSpace(string(stdout)), dir
+	return strings.TrimSpace(string(stdout))
 }
 
-// readLayout returns the only image of an OCI layout.
-func readLayout(t *testing.T, dir string) v1.Image {
+// layoutEntry returns the one entry of an OCI layout's index.json (an
+// image, or the multi-arch index), checking its ref.name annotation.
+func layoutEntry(t *testing.T, dir string) (v1.ImageIndex, v1.Descriptor) {
 	t.Helper()
 	p, err := layout.FromPath(dir)
 	if err != nil {
@@ -84,7 +100,14 @@ func readLayout(t *testing.T, dir string) v1.Image {
 	if got := m.Manifests[0].Annotations["org.opencontainers.image.ref.name"]; got != version {
 		t.Errorf("ref.name annotation = %q, want %q", got, version)
 	}
-	img, err := p.Image(m.Manifests[0].Digest)
+	return idx, m.Manifests[0]
+}
+
+// readLayout returns the only image of an OCI layout.
+func readLayout(t *testing.T, dir string) v1.Image {
+	t.Helper()
+	idx, d := layoutEntry(t, dir)
+	img, err := idx.Image(d.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +115,7 @@ func readLayout(t *testing.T, dir string) v1.Image {
 }
 
 func TestImageDigestIsReproducible(t *testing.T) {
-	tool := buildTool(t)
-	binary := filepath.Join(t.TempDir(), "chaosd")
-	if err := os.WriteFile(binary, fakeBinary, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	tool, binary := toolAndBinary(t)
 	first, dir1 := build(t, tool, binary, epoch)
 	second, dir2 := build(t, tool, binary, epoch)
 	if first != second {
@@ -132,11 +151,7 @@ func TestImageDigestIsReproducible(t *testing.T) {
 }
 
 func TestImageConfig(t *testing.T) {
-	tool := buildTool(t)
-	binary := filepath.Join(t.TempDir(), "chaosd")
-	if err := os.WriteFile(binary, fakeBinary, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	tool, binary := toolAndBinary(t)
 	_, dir := build(t, tool, binary, epoch)
 	cf, err := readLayout(t, filepath.Join(dir, "layout")).ConfigFile()
 	if err != nil {
@@ -179,11 +194,7 @@ func TestImageConfig(t *testing.T) {
 }
 
 func TestImageFiles(t *testing.T) {
-	tool := buildTool(t)
-	binary := filepath.Join(t.TempDir(), "chaosd")
-	if err := os.WriteFile(binary, fakeBinary, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	tool, binary := toolAndBinary(t)
 	_, dir := build(t, tool, binary, epoch)
 	img := readLayout(t, filepath.Join(dir, "layout"))
 	layers, err := img.Layers()
@@ -308,34 +319,17 @@ func TestImageMultiArchIndex(t *testing.T) {
 	}
 	buildIndex := func() (string, string) {
 		out := filepath.Join(t.TempDir(), "layout")
-		cmd := exec.Command(tool, "--binary", strings.Join(pairs, ","), "--layout", out, "--version", version, "--revision", revision)
-		cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch, 10))
-		stdout, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("hack/image: %v\n%s", err, stdout)
-		}
-		return strings.TrimSpace(string(stdout)), out
+		return runTool(t, tool, epoch, "--binary", strings.Join(pairs, ","), "--layout", out), out
 	}
 	first, dir1 := buildIndex()
 	if second, _ := buildIndex(); second != first {
 		t.Errorf("two builds printed %s and %s", first, second)
 	}
-	p, err := layout.FromPath(dir1)
-	if err != nil {
-		t.Fatal(err)
+	outer, d := layoutEntry(t, dir1)
+	if d.Digest.String() != first {
+		t.Fatalf("layout lists %s, want the index %s the tool printed", d.Digest, first)
 	}
-	outer, err := p.ImageIndex()
-	if err != nil {
-		t.Fatal(err)
-	}
-	om, err := outer.IndexManifest()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(om.Manifests) != 1 || om.Manifests[0].Digest.String() != first {
-		t.Fatalf("layout lists %+v, want the one index %s the tool printed", om.Manifests, first)
-	}
-	idx, err := outer.ImageIndex(om.Manifests[0].Digest)
+	idx, err := outer.ImageIndex(d.Digest)
 	if err != nil {
 		t.Fatal(err)
 	}
