@@ -240,7 +240,6 @@ func image(o options, b platformBinary) (v1.Image, error) {
 	cf.Created = created
 	cf.OS = "linux"
 	cf.Architecture = b.arch
-	cf.Author = ""
 	cf.Config = v1.Config{
 		User:       fmt.Sprintf("%d:%d", nonroot, nonroot),
 		Entrypoint: []string{"/chaosd"},
