@@ -2,26 +2,57 @@
 GO        ?= go
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.1.0-dev)
 COMMIT    ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+# The commit time: the image's only timestamp, so two builds of a commit match.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+# What the release publishes and the chart's values.yaml names.
+IMAGE_REPO ?= ghcr.io/chaosd/chaosd
+RELEASE_ARCHS ?= amd64 arm64
+# The workflow linter, built from the Go module proxy on first use (cached).
+ACTIONLINT ?= $(GO) run github.com/rhysd/actionlint/cmd/actionlint@v1.7.12
 LDFLAGS   := -s -w -X github.com/chaosd/chaosd/internal/version.Version=$(VERSION) -X github.com/chaosd/chaosd/internal/version.Commit=$(COMMIT)
 E2E_TIMEOUT ?= 60m
 SHELL     := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: all build build-static unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
+.PHONY: all build build-static image image-release unit lint validate-configs deps e2e test demo cluster-up fuzz bench clean
 
 all: build
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o bin/chaosd ./cmd/chaosd
 
-# The image's binary: static, no cgo (the Dockerfile builds the same way).
+# The image's binary: static, no cgo, no build paths.
 build-static:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/chaosd-static ./cmd/chaosd
+
+# The container image, built without a container engine (hack/image, with
+# go-containerregistry): an OCI layout in bin/image and a docker-archive in
+# bin/image.tar (`podman load -i bin/image.tar`). Prints the image digest;
+# two builds of one clean commit print the same one. This is the canonical
+# image build; the release workflow builds the same contents with ko.
+image: build-static
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --binary bin/chaosd-static \
+	  --layout bin/image --tarball bin/image.tar --repository $(IMAGE_REPO) --version $(VERSION) \
+	  --revision $(REVISION) --arch $$($(GO) env GOARCH)
+
+# The release image (.github/workflows/release.yml): `make image` for each of
+# RELEASE_ARCHS, as one OCI index in bin/image-release; with PUSH=1 pushed to
+# $(IMAGE_REPO):$(VERSION). The last line printed is the index digest.
+image-release:
+	for a in $(RELEASE_ARCHS); do \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/release/linux-$$a/chaosd ./cmd/chaosd || exit 1; \
+	done
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image \
+	  --binary $$(for a in $(RELEASE_ARCHS); do printf '%s=bin/release/linux-%s/chaosd,' $$a $$a; done | sed 's/,$$//') \
+	  --layout bin/image-release --repository $(IMAGE_REPO) --version $(VERSION) --revision $(REVISION) \
+	  $(if $(PUSH),--push $(IMAGE_REPO):$(VERSION))
 
 lint:
 	@test -z "$$(gofmt -l cmd internal test hack)" || (echo "gofmt needed:"; gofmt -l cmd internal test hack; exit 1)
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./test/...
+	$(ACTIONLINT)
 
 validate-configs: build
 	./bin/chaosd validate config/*.yaml
@@ -33,11 +64,11 @@ unit:
 deps:
 	hack/deps.sh
 
-e2e: deps build
-	CHAOSD_BIN=$(CURDIR)/bin/chaosd $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
+e2e: deps build image
+	CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
 
 # The README's test command: everything CI runs.
-test: deps lint unit validate-configs build-static e2e
+test: deps lint unit validate-configs image e2e
 
 # The README's playground command: a local control plane with kwok nodes, the
 # demo workload, Prometheus and Alertmanager, and chaosd running config/demo.yaml.

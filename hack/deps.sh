@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what chaosd's tests and playground need on a fresh Debian machine:
 # Prometheus and Alertmanager (Debian packages), Chromium for the status-page
-# test, and the control-plane binaries built from the Go module proxy
+# test, podman with runc to run the image (TestImageRunsReadOnlyAsNonroot;
+# about 30 s to install), and the control-plane binaries built from the Go module proxy
 # (hack/e2e-bins.sh, cached). Safe to run repeatedly: it only installs what is missing.
 set -euo pipefail
 need=()
 command -v prometheus >/dev/null || need+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || need+=(prometheus-alertmanager)
+# runc, not crun: crun fails on hybrid cgroup hierarchies like CI's.
+command -v podman >/dev/null || need+=(podman)
+command -v runc >/dev/null || need+=(runc)
 if [ "${CHAOSD_SKIP_CHROMIUM:-}" = "" ]; then
   command -v chromium >/dev/null || need+=(chromium)
 fi

@@ -41,6 +41,9 @@ func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
 	if err != nil {
 		return daemon.Options{}, err
 	}
+	if err := applyMemoryLimit(log, os.Getenv); err != nil {
+		return daemon.Options{}, err
+	}
 	c, err := f.kube.clients()
 	if err != nil {
 		return daemon.Options{}, err

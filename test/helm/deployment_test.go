@@ -141,7 +141,7 @@ func TestPodSpec(t *testing.T) {
 
 	t.Run("resources", func(t *testing.T) {
 		r := c.Resources
-		if r.Requests.Cpu().String() != "50m" || r.Requests.Memory().String() != "64Mi" || r.Limits.Memory().String() != "128Mi" {
+		if r.Requests.Cpu().String() != "50m" || r.Requests.Memory().String() != "80Mi" || r.Limits.Memory().String() != "128Mi" {
 			t.Errorf("resources %+v", r)
 		}
 	})
