@@ -30,7 +30,7 @@ build-static:
 # go-containerregistry): an OCI layout in bin/image and a docker-archive in
 # bin/image.tar (`podman load -i bin/image.tar`). Prints the image digest;
 # two builds of one clean commit print the same one. This is the canonical
-# image build; the release workflow builds the same contents with ko.
+# image build; the release workflow pushes the same build (make image-release).
 image: build-static
 	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) $(GO) run ./hack/image --binary bin/chaosd-static \
 	  --layout bin/image --tarball bin/image.tar --repository $(IMAGE_REPO) --version $(VERSION) \
