@@ -21,7 +21,6 @@ const (
 // EnvIstiod names the istiod (pilot-discovery) binary, overriding the cache.
 const EnvIstiod = "CHAOSD_E2E_ISTIOD"
 
-
 // binaries are the absolute paths of the programs a cluster runs.
 type binaries struct {
 	etcd, apiserver, controllerManager, scheduler, kwok string

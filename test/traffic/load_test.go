@@ -123,7 +123,9 @@ func TestLoadRunStopsAtItsBounds(t *testing.T) {
 
 func TestOutcomesWindows(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	at := func(s int, code codes.Code) Outcome { return Outcome{Start: t0.Add(time.Duration(s) * time.Second), Code: code} }
+	at := func(s int, code codes.Code) Outcome {
+		return Outcome{Start: t0.Add(time.Duration(s) * time.Second), Code: code}
+	}
 	outs := Outcomes{at(1, codes.OK), at(2, codes.Unavailable), at(3, codes.OK), at(4, codes.Unavailable), at(5, codes.OK)}
 
 	if got := outs.StartedIn(t0.Add(2*time.Second), t0.Add(4*time.Second)); len(got) != 2 || got[0].Start != t0.Add(3*time.Second) {
