@@ -64,6 +64,12 @@ func newTrafficDemo(rng *rand.Rand) (*TrafficDemo, error) {
 	return d, nil
 }
 
+// Handled reads the demo's own grpc_{client,server}_handled_total (see
+// traffic.Handled): what Prometheus scrapes, read without it.
+func (d *TrafficDemo) Handled(name, code string) (float64, error) {
+	return traffic.Handled(d.reg, name, code)
+}
+
 // MetricsAddr is the host:port Prometheus scrapes.
 func (d *TrafficDemo) MetricsAddr() string { return d.addr }
 
@@ -129,3 +135,39 @@ func (d *TrafficDemo) StartLoad(load traffic.Load) (rec *traffic.Recorder, stop 
 func (d *TrafficDemo) trafficTarget() ScrapeTarget {
 	return ScrapeTarget{Job: TrafficJob, Addresses: []string{d.addr}}
 }
+
+// TrafficAlertRules are the gRPC demo's alert rules, in the shape of
+// Istio's istio_requests_total rules, over the client's request metrics
+// (the caller's view, like Istio's reporter="source": a fault aborted in
+// the client never reaches the server):
+//   - GRPCDemoErrorRatioHigh: the rate of non-OK requests over the rate of
+//     all requests above 25% for 2s;
+//   - GRPCDemoLatencyHigh: p99 latency above 500ms for 2s.
+//
+// The windows are seconds, not Istio's minutes, to suit 1s scrapes and
+// tests that wait for them; both alerts are critical, so chaosd's
+// Alertmanager guard blocks on them.
+const TrafficAlertRules = `groups:
+- name: grpc-demo
+  rules:
+  - alert: GRPCDemoErrorRatioHigh
+    expr: |
+      sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s]))
+        /
+      sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s]))
+        > 0.25
+    for: 2s
+    labels: {severity: critical}
+    annotations: {summary: "more than 25% of the gRPC demo's requests fail"}
+  - alert: GRPCDemoLatencyHigh
+    expr: |
+      histogram_quantile(0.99, sum by (le) (rate(grpc_client_handling_seconds_bucket{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s])))
+        > 0.5
+    for: 2s
+    labels: {severity: critical}
+    annotations: {summary: "the gRPC demo's p99 latency is above 500ms"}
+`
+
+// TrafficErrorRatio is the error-ratio alert's expression without its
+// threshold, for a look at what Prometheus sees.
+const TrafficErrorRatio = `sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s])) / sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s]))`

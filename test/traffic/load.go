@@ -134,6 +134,13 @@ func (r *Recorder) Outcomes() Outcomes {
 	return out
 }
 
+// Len is the number of outcomes recorded so far.
+func (r *Recorder) Len() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.outcomes)
+}
+
 // Changed returns a channel closed at the next recorded outcome: a wait on
 // the recorder wakes on progress, not on a timer.
 func (r *Recorder) Changed() <-chan struct{} {

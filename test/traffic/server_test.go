@@ -52,27 +52,11 @@ func TestServerEchoesAndCounts(t *testing.T) {
 	}
 }
 
-// handled reads a grpc_*_handled_total series of the demo method by code.
 func handled(t *testing.T, reg *prometheus.Registry, name, code string) float64 {
 	t.Helper()
-	families, err := reg.Gather()
+	v, err := Handled(reg, name, code)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range families {
-		if f.GetName() != name {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			if labels["grpc_code"] == code && labels["grpc_method"] == MethodName && labels["grpc_service"] == ServiceName {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	t.Fatalf("no %s{grpc_code=%q} series", name, code)
-	return 0
+	return v
 }
