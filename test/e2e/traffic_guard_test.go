@@ -190,4 +190,3 @@ func trafficQueryOne(t *testing.T, c *cluster.Cluster, query string) float64 {
 	}
 	return got[0].last()
 }
-
