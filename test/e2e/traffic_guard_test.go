@@ -14,11 +14,12 @@ import (
 	"github.com/chaosd/chaosd/test/traffic"
 )
 
-// trafficGuardMildConfig is judged by Alertmanager alone, so a verdict can
-// only come from the demo's real error-ratio alert. A 10% abort stays well
-// under the alert's 25%.
+// trafficGuardMildConfig is judged by Alertmanager alone, blocking on the
+// demo's error-ratio alert only (the latency alert could fire on a busy
+// machine), so a verdict can only come from real request failures. A 10%
+// abort stays well under the alert's 25%.
 const trafficGuardMildConfig = `guard:
-  alertmanager: {url: ALERTMANAGER_URL, block: ['severity="critical"']}
+  alertmanager: {url: ALERTMANAGER_URL, block: ['alertname="GRPCDemoErrorRatioHigh"']}
   pollInterval: 500ms
 experiments:
   - name: traffic-mild
@@ -32,7 +33,7 @@ experiments:
 // trafficGuardHeavyConfig holds a 100% abort for a minute: any revert
 // before that is the guard's doing. COOLDOWN is replaced per test.
 const trafficGuardHeavyConfig = `guard:
-  alertmanager: {url: ALERTMANAGER_URL, block: ['severity="critical"']}
+  alertmanager: {url: ALERTMANAGER_URL, block: ['alertname="GRPCDemoErrorRatioHigh"']}
   pollInterval: 500ms
   cooldown: COOLDOWN
 experiments:
