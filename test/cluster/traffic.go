@@ -40,6 +40,9 @@ type TrafficDemo struct {
 	reg     *prometheus.Registry
 	metrics *http.Server
 	addr    string
+
+	mu    sync.Mutex
+	loads []func() error // stopped by close
 }
 
 // newTrafficDemo starts the server on 127.0.0.x (x from rng, 2–254) and the
@@ -76,6 +79,13 @@ func (d *TrafficDemo) MetricsAddr() string { return d.addr }
 // close stops the client, the server and the metrics endpoint.
 func (d *TrafficDemo) close() error {
 	var errs []error
+	d.mu.Lock()
+	loads := d.loads
+	d.loads = nil
+	d.mu.Unlock()
+	for _, stop := range loads {
+		errs = append(errs, stop())
+	}
 	if d.Client != nil {
 		errs = append(errs, d.Client.Close())
 	}
@@ -117,7 +127,8 @@ func (c *Cluster) connectTraffic(ctx context.Context) error {
 
 // StartLoad sends load through the demo client in the background. The
 // returned stop cancels what is left of it, waits for the requests under
-// way, and returns the load's error, if any.
+// way, and returns the load's error, if any; the cluster's Down stops it
+// too.
 func (d *TrafficDemo) StartLoad(load traffic.Load) (rec *traffic.Recorder, stop func() error) {
 	rec = traffic.NewRecorder()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -125,10 +136,14 @@ func (d *TrafficDemo) StartLoad(load traffic.Load) (rec *traffic.Recorder, stop 
 	go func() { done <- load.Run(ctx, clock.RealClock{}, d.Client, rec) }()
 	var once sync.Once
 	var err error
-	return rec, func() error {
+	stop = func() error {
 		once.Do(func() { cancel(); err = <-done })
 		return err
 	}
+	d.mu.Lock()
+	d.loads = append(d.loads, stop)
+	d.mu.Unlock()
+	return rec, stop
 }
 
 // trafficTarget is the demo's scrape job.
