@@ -159,7 +159,9 @@ func (d *TrafficDemo) trafficTarget() ScrapeTarget {
 //     all requests above 25% for 2s;
 //   - GRPCDemoLatencyHigh: p99 latency above 500ms for 2s.
 //
-// The windows are seconds, not Istio's minutes, to suit 1s scrapes and
+// The client counts only the codes it has seen, so "or on() vector(0)"
+// makes the ratio 0, not empty, before the first failure. The windows are
+// seconds, not Istio's minutes, to suit 1s scrapes and
 // tests that wait for them; both alerts are critical, so chaosd's
 // Alertmanager guard blocks on them.
 const TrafficAlertRules = `groups:
@@ -167,7 +169,7 @@ const TrafficAlertRules = `groups:
   rules:
   - alert: GRPCDemoErrorRatioHigh
     expr: |
-      sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s]))
+      (sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s])) or on() vector(0))
         /
       sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s]))
         > 0.25
@@ -185,4 +187,4 @@ const TrafficAlertRules = `groups:
 
 // TrafficErrorRatio is the error-ratio alert's expression without its
 // threshold, for a look at what Prometheus sees.
-const TrafficErrorRatio = `sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s])) / sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s]))`
+const TrafficErrorRatio = `(sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code!="OK"}[5s])) or on() vector(0)) / sum(rate(grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo"}[5s]))`
