@@ -69,7 +69,8 @@ type Caller interface {
 
 // Run sends the load through caller, ticking on clk, records every outcome
 // in rec, and returns once every request it sent has finished. Cancelling
-// ctx stops sending early; requests under way then end with Canceled.
+// ctx stops sending early; requests under way still finish, each bounded
+// by Timeout.
 func (l Load) Run(ctx context.Context, clk clock.WithTicker, caller Caller, rec *Recorder) error {
 	if err := l.Validate(); err != nil {
 		return fmt.Errorf("invalid load: %w", err)
@@ -92,7 +93,9 @@ func (l Load) Run(ctx context.Context, clk clock.WithTicker, caller Caller, rec 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rec.add(caller.Call(ctx, l.Timeout))
+			// A request under way finishes on its own deadline when the
+			// load stops: a delayed one still counts as delayed.
+			rec.add(caller.Call(context.WithoutCancel(ctx), l.Timeout))
 			<-slots
 		}()
 		select {
