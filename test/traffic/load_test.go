@@ -164,3 +164,37 @@ func TestRecorderOrdersByStart(t *testing.T) {
 		t.Errorf("Outcomes() = %v, want two, ordered by start", got)
 	}
 }
+
+type callerFunc func(ctx context.Context, timeout time.Duration) Outcome
+
+func (f callerFunc) Call(ctx context.Context, timeout time.Duration) Outcome { return f(ctx, timeout) }
+
+// Stopping a load must not turn the requests under way into failures: a
+// delayed request that is cut short would count as neither delayed nor OK.
+func TestLoadRunLetsRequestsUnderWayFinish(t *testing.T) {
+	fc := clocktesting.NewFakeClock(time.Now())
+	started, release := make(chan struct{}), make(chan struct{})
+	caller := callerFunc(func(ctx context.Context, _ time.Duration) Outcome {
+		close(started)
+		<-release
+		if ctx.Err() != nil {
+			return Outcome{Code: codes.Canceled}
+		}
+		return Outcome{Code: codes.OK}
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := NewRecorder()
+	done := make(chan error, 1)
+	go func() {
+		done <- Load{Rate: 10, Requests: 5, Duration: time.Minute, Timeout: time.Second, InFlight: 5}.Run(ctx, fc, caller, rec)
+	}()
+	<-started
+	cancel()
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := rec.Outcomes(); len(got) != 1 || got[0].Code != codes.OK {
+		t.Fatalf("outcomes %+v, want the one request under way to finish OK", got)
+	}
+}
