@@ -14,13 +14,19 @@ const (
 	EtcdVersion = "3.6.16"
 	KwokVersion = "0.8.0"
 	HelmVersion = "3.22.0"
+	// IstioVersion is the istio.io/istio version istiod is built from.
+	IstioVersion = "v0.0.0-20260827124520-eed52ebb66ad"
 )
+
+// EnvIstiod names the istiod (pilot-discovery) binary, overriding the cache.
+const EnvIstiod = "CHAOSD_E2E_ISTIOD"
 
 // binaries are the absolute paths of the programs a cluster runs.
 type binaries struct {
 	etcd, apiserver, controllerManager, scheduler, kwok string
 	kwokStages                                          []string
 	prometheus, alertmanager                            string
+	istiod                                              string
 }
 
 // defaultBinDir mirrors hack/e2e-bins.sh: CHAOSD_E2E_BIN, else the versioned
@@ -29,16 +35,40 @@ func defaultBinDir(getenv func(string) string) (string, error) {
 	if dir := getenv("CHAOSD_E2E_BIN"); dir != "" {
 		return dir, nil
 	}
+	cache, err := cacheRoot(getenv, "CHAOSD_E2E_BIN")
+	if err != nil {
+		return "", err
+	}
+	name := fmt.Sprintf("k8s-%s-etcd-%s-kwok-%s-helm-%s", K8sVersion, EtcdVersion, KwokVersion, HelmVersion)
+	return filepath.Join(cache, name, "bin"), nil
+}
+
+// defaultIstiodPath mirrors hack/e2e-bins.sh: CHAOSD_E2E_ISTIOD, else
+// pilot-discovery in its own versioned cache directory, so a new istiod
+// version never invalidates the Kubernetes binaries.
+func defaultIstiodPath(getenv func(string) string) (string, error) {
+	if path := getenv(EnvIstiod); path != "" {
+		return path, nil
+	}
+	cache, err := cacheRoot(getenv, EnvIstiod)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "istio-"+IstioVersion, "bin", "pilot-discovery"), nil
+}
+
+// cacheRoot is $XDG_CACHE_HOME (or ~/.cache)/chaosd-e2e; override names the
+// variable that would have made it unnecessary, for the error.
+func cacheRoot(getenv func(string) string, override string) (string, error) {
 	cache := getenv("XDG_CACHE_HOME")
 	if cache == "" {
 		home := getenv("HOME")
 		if home == "" {
-			return "", errors.New("neither CHAOSD_E2E_BIN, XDG_CACHE_HOME nor HOME is set")
+			return "", fmt.Errorf("neither %s, XDG_CACHE_HOME nor HOME is set", override)
 		}
 		cache = filepath.Join(home, ".cache")
 	}
-	name := fmt.Sprintf("k8s-%s-etcd-%s-kwok-%s-helm-%s", K8sVersion, EtcdVersion, KwokVersion, HelmVersion)
-	return filepath.Join(cache, "chaosd-e2e", name, "bin"), nil
+	return filepath.Join(cache, "chaosd-e2e"), nil
 }
 
 // kwokStageFiles are the stage files hack/e2e-bins.sh copies next to the bin
@@ -76,6 +106,14 @@ func findBinaries(opts Options, getenv func(string) string, lookPath func(string
 				errs = append(errs, fmt.Errorf("kwok stage %s: %w", name, err))
 			}
 			b.kwokStages = append(b.kwokStages, filepath.Clean(path))
+		}
+	}
+	if opts.Istiod {
+		path, err := defaultIstiodPath(getenv)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			b.istiod = need(path)
 		}
 	}
 	if len(errs) > 0 {

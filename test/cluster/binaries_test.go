@@ -46,11 +46,38 @@ func TestVersionsMatchBuildScript(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"K8S_VERSION": K8sVersion, "ETCD_VERSION": EtcdVersion, "KWOK_VERSION": KwokVersion, "HELM_VERSION": HelmVersion,
+		"ISTIO_VERSION": IstioVersion,
 	} {
 		m := regexp.MustCompile(name + `=\$\{` + name + `:-([^}]+)\}`).FindSubmatch(script)
 		if m == nil || string(m[1]) != want {
 			t.Errorf("hack/e2e-bins.sh %s = %q, harness expects %q", name, m, want)
 		}
+	}
+}
+
+func TestDefaultIstiodPath(t *testing.T) {
+	versioned := "istio-" + IstioVersion + "/bin/pilot-discovery"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "explicit", env: map[string]string{EnvIstiod: "/opt/istiod", "CHAOSD_E2E_BIN": "/opt/bin"}, want: "/opt/istiod"},
+		// CHAOSD_E2E_BIN moves the Kubernetes binaries only: istiod's cache
+		// directory is its own.
+		{name: "own cache dir beside an explicit bin dir", env: map[string]string{"CHAOSD_E2E_BIN": "/opt/bin", "HOME": "/h"}, want: "/h/.cache/chaosd-e2e/" + versioned},
+		{name: "xdg cache", env: map[string]string{"XDG_CACHE_HOME": "/c", "HOME": "/h"}, want: "/c/chaosd-e2e/" + versioned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := defaultIstiodPath(envMap(tt.env))
+			if err != nil || got != tt.want {
+				t.Errorf("defaultIstiodPath() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := defaultIstiodPath(envMap(nil)); err == nil || !strings.Contains(err.Error(), EnvIstiod) {
+		t.Errorf("defaultIstiodPath() with no environment = %v, want an error naming %s", err, EnvIstiod)
 	}
 }
 
@@ -68,6 +95,14 @@ func TestFindBinariesReportsEverythingMissing(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "ALERTMANAGER") {
 		t.Errorf("alertmanager is disabled but reported missing:\n%v", err)
+	}
+	if strings.Contains(err.Error(), "pilot-discovery") {
+		t.Errorf("istiod is not asked for but reported missing:\n%v", err)
+	}
+	opts.Istiod = true
+	if _, err := findBinaries(opts, envMap(map[string]string{EnvIstiod: "/nonexistent/pilot-discovery"}), notFound); err == nil ||
+		!strings.Contains(err.Error(), "/nonexistent/pilot-discovery") {
+		t.Errorf("findBinaries() with a missing istiod = %v, want it named", err)
 	}
 }
 

@@ -33,6 +33,12 @@ type Cluster struct {
 	AlertmanagerURL string
 	// Exporter is the demo exporter, if Options.DemoExporter.
 	Exporter *DemoExporter
+	// IstiodXDSAddr is istiod's plaintext xDS host:port and IstiodURL its
+	// HTTP debug endpoint (/ready, /debug/...), if Options.Istiod.
+	IstiodXDSAddr string
+	IstiodURL     string
+	// Traffic is the gRPC demo with real traffic, if Options.Traffic.
+	Traffic *TrafficDemo
 
 	opts    Options
 	layout  layout
@@ -141,6 +147,16 @@ func (c *Cluster) boot(ctx context.Context, bins binaries) error {
 	if err := <-monitoring; err != nil {
 		return err
 	}
+	if c.opts.Istiod {
+		if err := c.startIstiod(ctx, bins); err != nil {
+			return err
+		}
+	}
+	if c.Traffic != nil {
+		if err := c.connectTraffic(ctx); err != nil {
+			return err
+		}
+	}
 	if c.opts.DemoWorkload {
 		start := time.Now()
 		if err := c.ApplyDemoWorkload(ctx); err != nil {
@@ -187,11 +203,24 @@ func (c *Cluster) prepare() error {
 	l.controllerManagerPort, l.schedulerPort = p[3], p[4]
 	l.prometheusPort, l.alertmanagerPort = p[5], p[6]
 
+	if c.opts.Istiod {
+		if p, err = c.ports.reserveN(4); err != nil {
+			return fmt.Errorf("reserve istiod ports: %w", err)
+		}
+		l.istiodGRPCPort, l.istiodHTTPPort, l.istiodMonitoringPort, l.istiodCtrlzPort = p[0], p[1], p[2], p[3]
+	}
+
 	if c.creds, err = writeCredentials(l.path("pki")); err != nil {
 		return err
 	}
 	if c.opts.DemoExporter {
 		if c.Exporter, err = NewDemoExporter(); err != nil {
+			return err
+		}
+	}
+	// Before Prometheus starts, so its scrape config names the endpoint.
+	if c.opts.Traffic {
+		if c.Traffic, err = newTrafficDemo(rng); err != nil {
 			return err
 		}
 	}
@@ -248,6 +277,10 @@ func (c *Cluster) stop() error {
 	var errs []error
 	if c.Exporter != nil {
 		errs = append(errs, c.Exporter.Close())
+	}
+	// Before istiod stops, so the client's xDS stream ends cleanly.
+	if c.Traffic != nil {
+		errs = append(errs, c.Traffic.close())
 	}
 	if c.sup != nil {
 		errs = append(errs, c.sup.stopAll(stopGrace))

@@ -193,6 +193,9 @@ func (c *Cluster) startPrometheus(ctx context.Context, bins binaries) error {
 	if c.Exporter != nil {
 		targets = append(targets, ScrapeTarget{Job: "demo", Addresses: []string{c.Exporter.Addr()}})
 	}
+	if c.Traffic != nil {
+		targets = append(targets, c.Traffic.trafficTarget())
+	}
 	amAddr := ""
 	if c.opts.Alertmanager.Enabled {
 		amAddr = "127.0.0.1:" + strconv.Itoa(l.alertmanagerPort)

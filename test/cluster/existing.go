@@ -33,6 +33,11 @@ func ExistingFromEnv(getenv func(string) string) *ExistingCluster {
 // the cluster owner's business.
 func connectExisting(ctx context.Context, opts Options) (*Cluster, error) {
 	ext := opts.Existing
+	if opts.Istiod || opts.Traffic {
+		// A real cluster brings its own Istio, with Envoy sidecars in front
+		// of its services; the harness's istiod and loopback demo are local only.
+		return nil, fmt.Errorf("istiod and the gRPC demo run only in a local cluster, not in the existing one (%s)", ext.Kubeconfig)
+	}
 	if _, err := os.Stat(ext.Kubeconfig); err != nil {
 		return nil, fmt.Errorf("existing cluster kubeconfig: %w", err)
 	}

@@ -25,6 +25,8 @@ type layout struct {
 	schedulerPort                int
 	prometheusPort               int
 	alertmanagerPort             int
+	// istiod's listeners, reserved only when it runs.
+	istiodGRPCPort, istiodHTTPPort, istiodMonitoringPort, istiodCtrlzPort int
 }
 
 func (l layout) path(elem ...string) string {
@@ -42,3 +44,6 @@ func (l layout) prometheusURL() string {
 func (l layout) alertmanagerURL() string {
 	return fmt.Sprintf("http://127.0.0.1:%d", l.alertmanagerPort)
 }
+
+func (l layout) istiodXDSAddr() string { return fmt.Sprintf("127.0.0.1:%d", l.istiodGRPCPort) }
+func (l layout) istiodURL() string     { return fmt.Sprintf("http://127.0.0.1:%d", l.istiodHTTPPort) }

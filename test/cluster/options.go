@@ -30,6 +30,15 @@ type Options struct {
 	// DemoWorkload applies the go-demo-8 workload and waits until it is
 	// available. It needs Kwok and IstioCRDs.
 	DemoWorkload bool
+	// Istiod runs a real Istio control plane (pilot-discovery) out of
+	// cluster against the API server, serving plaintext xDS on loopback.
+	// It needs IstioCRDs. Off by default: only tests with real traffic
+	// pay for it (about a second to start, ~140 MB of memory).
+	Istiod bool
+	// Traffic runs the gRPC demo service (test/traffic) registered in the
+	// mesh, and a client that reaches it through istiod; when Prometheus is
+	// enabled both sides are scraped as job "grpc-demo". It needs Istiod.
+	Traffic bool
 
 	// DemoExporter starts an in-process exporter (see DemoExporter); when
 	// Prometheus is enabled it is scraped as job "demo".
@@ -145,6 +154,12 @@ func (o Options) validate() error {
 	}
 	if o.DemoWorkload && !o.IstioCRDs {
 		errs = append(errs, errors.New("demoWorkload: needs istioCRDs for its VirtualServices"))
+	}
+	if o.Istiod && !o.IstioCRDs {
+		errs = append(errs, errors.New("istiod: needs istioCRDs"))
+	}
+	if o.Traffic && !o.Istiod {
+		errs = append(errs, errors.New("traffic: needs istiod to route its requests"))
 	}
 	if o.Prometheus.Rules != "" && !o.Prometheus.Enabled {
 		errs = append(errs, errors.New("prometheus.rules: prometheus is disabled"))

@@ -30,6 +30,9 @@ func TestOptionsValidate(t *testing.T) {
 			opts:    Options{Prometheus: PrometheusOptions{Enabled: true, Targets: []ScrapeTarget{{Job: "chaosd"}}}},
 			wantErr: []string{"prometheus.targets[0]"},
 		},
+		{name: "istiod without CRDs", opts: Options{Istiod: true}, wantErr: []string{"istiod: needs istioCRDs"}},
+		{name: "traffic without istiod", opts: Options{IstioCRDs: true, Traffic: true}, wantErr: []string{"traffic: needs istiod"}},
+		{name: "traffic through istiod", opts: Options{IstioCRDs: true, Istiod: true, Traffic: true}},
 		{name: "webhook without alertmanager", opts: Options{Alertmanager: AlertmanagerOptions{WebhookURL: "http://x"}}, wantErr: []string{"alertmanager.webhookURL"}},
 		{
 			name: "demo on an existing cluster needs no kwok",

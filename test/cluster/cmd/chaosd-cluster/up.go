@@ -6,12 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/chaosd/chaosd/test/cluster"
+	"github.com/chaosd/chaosd/test/traffic"
 )
 
 // clusterFlags are the options both subcommands share.
@@ -25,6 +27,7 @@ type clusterFlags struct {
 	targets      targetList
 	keep         bool
 	timeout      time.Duration
+	traffic      bool
 }
 
 func (f *clusterFlags) register(fs *flag.FlagSet) {
@@ -34,6 +37,7 @@ func (f *clusterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.rulesFile, "rules", "", "Prometheus rule file to load")
 	fs.StringVar(&f.webhook, "webhook", "", "Alertmanager webhook receiver URL")
 	fs.Var(&f.targets, "target", "extra scrape target job=host:port (repeatable), e.g. chaosd=127.0.0.1:8080")
+	fs.BoolVar(&f.traffic, "traffic", false, "also run istiod and the gRPC demo with a steady load through it (namespace grpc-demo)")
 	fs.BoolVar(&f.keep, "keep", false, "keep the working directory (logs, data) after shutdown")
 	fs.DurationVar(&f.timeout, "timeout", 5*time.Minute, "start-up timeout")
 }
@@ -43,6 +47,7 @@ func (f *clusterFlags) options() (cluster.Options, error) {
 	opts.Nodes = f.nodes
 	opts.ControlPlaneNode = f.controlPlane
 	opts.KeepDir = f.keep
+	opts.Istiod, opts.Traffic = f.traffic, f.traffic
 	opts.Logf = func(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
 	if f.noMonitoring {
 		opts.DemoExporter = false
@@ -51,6 +56,9 @@ func (f *clusterFlags) options() (cluster.Options, error) {
 		return opts, nil
 	}
 	opts.Prometheus.Rules = f.defaultRules
+	if f.traffic {
+		opts.Prometheus.Rules = joinRules(opts.Prometheus.Rules, cluster.TrafficAlertRules)
+	}
 	if f.rulesFile != "" {
 		rules, err := os.ReadFile(f.rulesFile)
 		if err != nil {
@@ -82,7 +90,24 @@ func (f *clusterFlags) start(ctx context.Context) (*cluster.Cluster, error) {
 		return nil, errors.Join(fmt.Errorf("write %s: %w", envFile, err), c.Down())
 	}
 	fmt.Fprintf(os.Stdout, "# eval these, or: source %s\n%s", envFile, exports(c))
+	if c.Traffic != nil {
+		// Bounded like every load here: it ends after playgroundLoad.Duration.
+		c.Traffic.StartLoad(playgroundLoad) // Down stops it
+		fmt.Fprintf(os.Stderr, "gRPC demo: %.0f requests/s through istiod to %s for up to %s; watch %s/graph?g0.expr=%s\n",
+			playgroundLoad.Rate, c.Traffic.Mesh.Target(), playgroundLoad.Duration, c.PrometheusURL, url.QueryEscape(cluster.TrafficErrorRatio))
+	}
 	return c, nil
+}
+
+// playgroundLoad is the playground's steady gRPC traffic.
+var playgroundLoad = traffic.Load{Rate: 20, Requests: 36000, Duration: 30 * time.Minute, Timeout: 5 * time.Second, InFlight: 100}
+
+// joinRules appends the groups of one rule file to another's.
+func joinRules(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return strings.TrimRight(a, "\n") + "\n" + strings.TrimPrefix(b, "groups:\n")
 }
 
 // exports are shell lines that point kubectl, and the e2e tests in
