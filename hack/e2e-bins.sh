@@ -23,6 +23,16 @@ cache=${XDG_CACHE_HOME:-$HOME/.cache}/chaosd-e2e
 bin=${CHAOSD_E2E_BIN:-$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION/bin}
 mkdir -p "$bin"
 log() { echo "e2e-bins: $*" >&2; }
+# Every build says how long it took, so a cold run measures itself
+# (docs/benchmarks.md, "The local control plane", records one).
+began=$SECONDS
+FIGURE_NOTE="a cold build of everything takes about 35 minutes on an idle 2-core machine"
+timed() {
+  local start=$SECONDS
+  "$@"
+  local took=$((SECONDS - start))
+  [ "$took" -eq 0 ] || log "$1 took $((took / 60))m$((took % 60))s"
+}
 
 ldflags_k8s="-s -w \
  -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION \
@@ -41,7 +51,7 @@ build_k8s() {
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   local work; work=$(mktemp -d)
-  log "building ${missing[*]} v$K8S_VERSION in $work (about 5 minutes each on 2 cores)"
+  log "building ${missing[*]} v$K8S_VERSION in $work (the slowest step of a cold build)"
   (
     cd "$work"
     go mod init chaosd.local/k8sbins >/dev/null 2>&1
@@ -89,7 +99,7 @@ build_istiod() {
   local out=${CHAOSD_E2E_ISTIOD:-$cache/istio-$ISTIO_VERSION/bin/pilot-discovery}
   [ -x "$out" ] && return 0
   local work; work=$(mktemp -d)
-  log "go install istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION (about 9 minutes on 2 cores)"
+  log "go install istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION"
   GOBIN="$work" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
     "istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION"
   mkdir -p "$(dirname "$out")"
@@ -120,8 +130,8 @@ kwok_stages() {
   mv "$bin/../kwok-stages/pod-fast.yaml.tmp" "$bin/../kwok-stages/pod-fast.yaml"
 }
 
-build_etcd
-build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+timed build_etcd
+timed build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
 kwok_stages
 # helm needs its release ldflags, or it reports version "" and a default
 # Kubernetes of v1.20 to `helm template`, which charts' kubeVersion refuses.
@@ -134,6 +144,8 @@ if [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" != "v$HELM_V
   log "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
   GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "$helm_ldflags" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
 fi
-build_k8s
-build_istiod
+timed build_k8s
+timed build_istiod
+total=$((SECONDS - began))
+[ "$total" -lt 5 ] || log "done in $((total / 60))m$((total % 60))s ($FIGURE_NOTE)"
 echo "$bin"

@@ -117,7 +117,7 @@ func findBinaries(opts Options, getenv func(string) string, lookPath func(string
 		}
 	}
 	if len(errs) > 0 {
-		errs = append(errs, errors.New("build them with hack/e2e-bins.sh (about 30 minutes the first time)"))
+		errs = append(errs, errors.New("build them with hack/e2e-bins.sh (about 35 minutes the first time on 2 cores)"))
 	}
 	var err error
 	if opts.Prometheus.Enabled {
