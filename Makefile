@@ -75,7 +75,7 @@ test: deps lint unit validate-configs image e2e
 # Built, not `go run`, so Ctrl-C and SIGTERM reach it and chaosd reverts before the cluster stops.
 demo: deps build
 	$(GO) build -o bin/chaosd-cluster ./test/cluster/cmd/chaosd-cluster
-	bin/chaosd-cluster demo --chaosd $(CURDIR)/bin/chaosd --config config/demo.yaml
+	bin/chaosd-cluster demo --traffic --chaosd $(CURDIR)/bin/chaosd --config config/demo.yaml
 
 cluster-up: deps
 	$(GO) build -o bin/chaosd-cluster ./test/cluster/cmd/chaosd-cluster

@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -111,6 +113,10 @@ func TestSmokePlayground(t *testing.T) {
 
 	t.Run("every printed link and command works as printed", func(t *testing.T) {
 		playgroundFollowGuide(t, root, log.String())
+	})
+
+	t.Run("the gRPC demo carries real traffic that a held abort fails", func(t *testing.T) {
+		playgroundTrafficFault(t, base, log.String())
 	})
 
 	// Ctrl-C, as a person would: the whole process group gets SIGINT.
@@ -218,5 +224,75 @@ func playgroundFollowGuide(t *testing.T, root, output string) {
 	t.Logf("followed %d printed URLs, ran %d printed chaosd commands", followed, ran)
 	if followed < 7 || ran != 3 {
 		t.Errorf("followed %d URLs and ran %d commands; the guide prints at least 7 URLs and 3 chaosd commands:\n%s", followed, ran, guide)
+	}
+}
+
+// playgroundTrafficFault waits for a passed run of abort-grpc-demo (10% of
+// the gRPC demo's requests aborted through istiod for 30s) and asks the
+// playground's Prometheus what the demo's client saw: requests answered OK,
+// and requests failed with the abort's code (503 is UNAVAILABLE in gRPC), so
+// the traffic is real and the fault reached it. The verdict passed says the
+// error-ratio alert tolerated it.
+func playgroundTrafficFault(t *testing.T, base, output string) {
+	m := regexp.MustCompile(`Prometheus\s+(http://\S+)/classic/graph`).FindStringSubmatch(output)
+	if m == nil {
+		t.Fatalf("no Prometheus URL in the guide:\n%s", tail(output, 40))
+	}
+	prom := m[1]
+	var run playgroundRun
+	// Activations every 2m with 30s jitter, a 45s run: 8 minutes is a hang guard.
+	eventually(t, 8*time.Minute, "a finished run of abort-grpc-demo", func() bool {
+		runs, err := playgroundRuns(base)
+		if err != nil {
+			t.Fatalf("status API: %v", err)
+		}
+		for _, r := range runs {
+			if r.Experiment == "abort-grpc-demo" && r.Verdict != "" {
+				run = r
+				return true
+			}
+		}
+		return false
+	})
+	if run.Verdict != "passed" {
+		t.Fatalf("run %s of abort-grpc-demo: %s (%s), want passed: a 10%% abort stays under the 25%% error-ratio alert", run.RunID, run.Verdict, run.Reason)
+	}
+	query := func(q string) float64 {
+		t.Helper()
+		resp, err := http.Get(prom + "/api/v1/query?query=" + url.QueryEscape(q))
+		if err != nil {
+			t.Fatalf("query %s: %v", q, err)
+		}
+		defer resp.Body.Close()
+		var body struct {
+			Data struct {
+				Result []struct {
+					Value [2]any `json:"value"`
+				} `json:"result"`
+			} `json:"data"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("query %s: %s %v", q, resp.Status, err)
+		}
+		if len(body.Data.Result) == 0 {
+			return 0
+		}
+		v, _ := body.Data.Result[0].Value[1].(string)
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("query %s: value %q", q, v)
+		}
+		return f
+	}
+	const counter = `grpc_client_handled_total{job="grpc-demo",grpc_service="chaosd.demo.Demo",grpc_code="%s"}`
+	var ok, failed float64
+	// Prometheus scrapes every second; a few scrapes after the run is a hang guard.
+	eventually(t, time.Minute, "Prometheus to show the demo's OK and UNAVAILABLE requests", func() bool {
+		ok, failed = query(fmt.Sprintf(`sum(`+counter+`)`, "OK")), query(fmt.Sprintf(`sum(`+counter+`)`, "Unavailable"))
+		return ok > 0 && failed > 0
+	})
+	t.Logf("the gRPC demo's client: %.0f requests OK, %.0f failed UNAVAILABLE by abort-grpc-demo (run %s)", ok, failed, run.RunID)
+	if ratio := failed / (ok + failed); ratio > 0.25 {
+		t.Errorf("%.0f%% of all the demo's requests failed; a 10%% abort held 30s should fail far fewer", 100*ratio)
 	}
 }

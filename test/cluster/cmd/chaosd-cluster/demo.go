@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,13 +111,13 @@ chaosd playground
   Prometheus     %[2]s/classic/graph   (try: chaosd_runs_total, chaosd_active_injections)
                  %[2]s/classic/alerts
   Alertmanager   %[3]s/api/v2/alerts   (JSON: Debian's Alertmanager has no web UI)
-  make it fail   while a fault is held (see "Active faults" on the status page):
+%[7]s  make it fail   while a fault is held (see "Active faults" on the status page):
                  curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, pauses)
                  curl -X POST %[4]s/healthy
   pause/resume   %[6]s pause --kubeconfig %[5]s --reason "looking around"
                  %[6]s resume --kubeconfig %[5]s
                  %[6]s status --kubeconfig %[5]s
-`, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig, chaosdBin)
+`, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig, chaosdBin, trafficLines(c))
 	if kubectl {
 		fmt.Fprintf(w, `  kubectl        kubectl --kubeconfig %[1]s get pods,virtualservices -n go-demo-8 -o wide
                  kubectl --kubeconfig %[1]s get events -n chaosd
@@ -125,6 +126,17 @@ chaosd playground
 		fmt.Fprintf(w, "  kubectl        not on PATH; with one: KUBECONFIG=%s kubectl get pods -n go-demo-8\n", c.Kubeconfig)
 	}
 	fmt.Fprint(w, "  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)\n\n")
+}
+
+// trafficLines point at the gRPC demo's error ratio, which abort-grpc-demo
+// moves while its fault is held.
+func trafficLines(c *cluster.Cluster) string {
+	if c.Traffic == nil {
+		return ""
+	}
+	return fmt.Sprintf("  gRPC demo      %s/classic/graph?g0.expr=%s&g0.tab=0&g0.range_input=15m\n"+
+		"                 (its error ratio: abort-grpc-demo fails about 10%% of the requests while its fault is held)\n",
+		c.PrometheusURL, url.QueryEscape(cluster.TrafficErrorRatio))
 }
 
 func exporterURL(c *cluster.Cluster) string {
