@@ -12,6 +12,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // httpFault injects Istio fault injection (abort and/or fixed delay) into the
@@ -60,6 +62,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		if err != nil {
 			return err
 		}
+		crashpoint.Hit(CrashVSInjectRead)
 		sent = true
 		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{})
 		if err != nil {
@@ -76,6 +79,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("inject %s fault on virtualservice %s/%s: %w", s.Action.Type, s.Target.Namespace, s.Target.Name, err)
 	}
+	crashpoint.Hit(CrashVSInjectWrite)
 	return rec, nil
 }
 
@@ -170,12 +174,14 @@ func (a *httpFault) Revert(ctx context.Context, r Record) (Outcome, error) {
 		if !changed && !hasIntentMarks(vs) {
 			return nil
 		}
+		crashpoint.Hit(CrashVSRevertRead)
 		_, err = a.istio.NetworkingV1().VirtualServices(ns).Update(ctx, next, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
 		return out, fmt.Errorf("revert %s fault on %s/%s: %w", r.Intent.Action, ns, name, err)
 	}
+	crashpoint.Hit(CrashVSRevertWrite)
 	return out, nil
 }
 
