@@ -45,7 +45,9 @@ type Recovered struct {
 	// "expired".
 	Reason string   `json:"reason,omitempty"`
 	Notes  []string `json:"notes,omitempty"`
-	Err    string   `json:"error,omitempty"`
+	// Left lists the faults the revert left in place (see LeftFault).
+	Left []LeftFault `json:"left,omitempty"`
+	Err  string      `json:"error,omitempty"`
 }
 
 // found is one recorded injection: the record to revert it with, and the
@@ -118,7 +120,7 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 			zap.String("target", f.rec.Target.String()), zap.String("namespace", f.rec.Target.Namespace), zap.String("reason", reasons[i]))
 		out, err := e.revertRecord(ctx, f.rec, log)
 		results[i] = Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action,
-			By: in.By, ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes}
+			By: in.By, ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes, Left: out.Left}
 		if err != nil {
 			results[i].Err = err.Error()
 			outcomes[i] = fmt.Errorf("recover %s of run %s: %w", f.object, in.Run, err)

@@ -1,9 +1,11 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -64,7 +66,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		}
 		crashpoint.Hit(CrashVSInjectRead)
 		sent = true
-		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{})
+		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		if err != nil {
 			return err
 		}
@@ -170,12 +172,15 @@ func (a *httpFault) Revert(ctx context.Context, r Record) (Outcome, error) {
 		}
 		next := vs.DeepCopy()
 		changed := restoreRoutes(next.Spec.Http, orig.Routes, &out)
+		for i := range out.Left {
+			out.Left[i].Object, out.Left[i].ChangedBy = vsName(vs), lastRoutesWriter(vs)
+		}
 		clearIntent(next)
 		if !changed && !hasIntentMarks(vs) {
 			return nil
 		}
 		crashpoint.Hit(CrashVSRevertRead)
-		_, err = a.istio.NetworkingV1().VirtualServices(ns).Update(ctx, next, metav1.UpdateOptions{})
+		_, err = a.istio.NetworkingV1().VirtualServices(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})
 	if err != nil {
@@ -183,6 +188,33 @@ func (a *httpFault) Revert(ctx context.Context, r Record) (Outcome, error) {
 	}
 	crashpoint.Hit(CrashVSRevertWrite)
 	return out, nil
+}
+
+// FieldManager is the manager chaosd's writes are recorded under in
+// managedFields.
+const FieldManager = "chaosd"
+
+// lastRoutesWriter names the field manager, other than chaosd, that last
+// wrote the VirtualService's HTTP routes, from managedFields: Istio's
+// schema makes the route list atomic, so whoever changed a route's fault
+// owns the list.
+func lastRoutesWriter(vs *istiov1.VirtualService) string {
+	who, at := "", time.Time{}
+	for _, mf := range vs.ManagedFields {
+		if mf.Manager == FieldManager || mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:http"`)) {
+			continue
+		}
+		if t := mf.Time; who == "" || (t != nil && t.After(at)) {
+			who = mf.Manager
+			if t != nil {
+				at = t.Time
+			}
+		}
+	}
+	if who == "" {
+		return "an unknown writer"
+	}
+	return who
 }
 
 func (a *httpFault) get(ctx context.Context, ns, name string) (*istiov1.VirtualService, error) {
