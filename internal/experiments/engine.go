@@ -109,7 +109,7 @@ type Injection struct {
 	mu       sync.Mutex // serializes reverts
 	reverted bool
 	left     []LeftFault // what the revert left in place (FaultsLeft)
-	retrying bool // a background retrier owns the failed revert
+	retrying bool        // a background retrier owns the failed revert
 }
 
 // FaultsLeft lists the faults the revert of inj left in place because
