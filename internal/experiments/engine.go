@@ -120,6 +120,10 @@ func (inj *Injection) FaultsLeft() []LeftFault {
 	return slices.Clone(inj.left)
 }
 
+// FaultsLeft lists the faults the revert of inj left in place (see
+// Injection.FaultsLeft).
+func (e *Engine) FaultsLeft(inj *Injection) []LeftFault { return inj.FaultsLeft() }
+
 // WriterLiveness tells until when the chaosd process with this identity
 // counts as running unless it renews its claim (liveness.Lease in chaosd);
 // the zero time means it is gone.
