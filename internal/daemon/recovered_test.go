@@ -2,11 +2,20 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
+	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 )
@@ -49,5 +58,36 @@ func TestRecoveryJournalsTheRunItCleanedUpAfter(t *testing.T) {
 				t.Errorf("timeline %+v: the run's own entries were not kept", rec.Timeline)
 			}
 		})
+	}
+}
+
+// In namespaced mode a node snapshot left by a cluster-wide chaosd cannot be
+// restored: recovery reports it once, not at every pass.
+func TestUnrestorableSnapshotIsReportedOnce(t *testing.T) {
+	in, err := json.Marshal(experiments.Intent{Run: "20261125t100000z-delete-dead", Experiment: "delete", Action: config.ActionNodeDelete,
+		By: "chaosd-old", InjectedAt: testNow.Add(-2 * time.Hour), ExpiresAt: testNow.Add(-time.Hour), Original: json.RawMessage(`{"node":"n5","restore":true}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: testNamespace, Name: "chaosd-injection-dead-n5",
+		Labels:      map[string]string{experiments.LabelInjected: "true", experiments.LabelSnapshot: "true"},
+		Annotations: map[string]string{experiments.AnnotationInjection: string(in)}}}
+	clk := clocktesting.NewFakeClock(testNow)
+	engine, err := experiments.NewEngine(experiments.Options{Kube: fake.NewClientset(snap), Namespace: testNamespace,
+		Namespaces: []string{"shop"}, Identity: "chaosd-0", Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.InfoLevel)
+	d := &daemon{o: Options{Clock: clk, RecoverEvery: time.Minute}, log: zap.New(core), engine: engine}
+	for range 3 { // three passes, a minute apart
+		d.recover(context.Background())
+		clk.Step(time.Minute)
+	}
+	if n := logs.FilterMessage("a fault recovery cannot revert here; reported once").Len(); n != 1 {
+		t.Errorf("the snapshot was reported %d times in 3 passes, want once", n)
+	}
+	if n := logs.FilterLevelExact(zap.ErrorLevel).Len(); n != 0 {
+		t.Errorf("%d error logs, want none: %v", n, logs.All())
 	}
 }

@@ -63,6 +63,7 @@ func (d *daemon) recover(ctx context.Context) time.Time {
 	start := d.o.Clock.Now()
 	report, err := d.engine.Recover(ctx)
 	d.journalRecovered(report)
+	d.reportUnrestorable(report.Unrestorable)
 	if err != nil {
 		d.log.Error("recovery of orphaned faults failed", zap.Error(err))
 		return report.RecheckAt

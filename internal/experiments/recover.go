@@ -26,6 +26,11 @@ type RecoveryReport struct {
 	// Kept are injections of live runs that have not expired.
 	Kept   []Recovered `json:"kept,omitempty"`
 	Failed []Recovered `json:"failed,omitempty"`
+	// Unrestorable are faults this chaosd has no access to revert: node
+	// snapshots found in namespaced mode. They are not errors of the pass
+	// (nothing changes until a cluster-wide chaosd restores them), so the
+	// caller reports them once, not at every pass.
+	Unrestorable []Recovered `json:"unrestorable,omitempty"`
 	// RecheckAt is when a kept injection may next need recovering: the
 	// earliest expiry of a kept intent or of its live writer's Lease. Zero
 	// when nothing was kept.
@@ -56,6 +61,8 @@ type found struct {
 	object string
 	rec    Record
 	err    error // the intent could not be read
+	// unrestorable says why this chaosd cannot revert it (namespaced mode).
+	unrestorable string
 }
 
 // Recover finds every injection recorded in the cluster (VirtualServices and
@@ -86,6 +93,11 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 	for _, f := range all {
 		in := f.rec.Intent
 		item := Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action, By: in.By, ExpiresAt: in.ExpiresAt}
+		if f.unrestorable != "" {
+			item.Err = f.unrestorable
+			rep.Unrestorable = append(rep.Unrestorable, item)
+			continue
+		}
 		if f.err != nil {
 			item.Err = f.err.Error()
 			rep.Failed = append(rep.Failed, item)
@@ -138,7 +150,7 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 		reverted[r.Run+"|"+r.Object] = true
 	}
 	e.forgetRecovered(reverted)
-	for _, l := range [][]Recovered{rep.Reverted, rep.Kept, rep.Failed} {
+	for _, l := range [][]Recovered{rep.Reverted, rep.Kept, rep.Failed, rep.Unrestorable} {
 		slices.SortFunc(l, func(a, b Recovered) int { return strings.Compare(a.Object, b.Object) })
 	}
 	return rep, errors.Join(append(append(outcomes, unreadable...), listErr)...)
@@ -225,7 +237,7 @@ func (e *Engine) findRecorded(ctx context.Context) ([]found, error) {
 		for i := range cms.Items {
 			f := recordedSnapshot(&cms.Items[i])
 			if f.err == nil && e.watched != nil {
-				f.err = errors.New("a node snapshot cannot be restored in namespaced mode (no access to nodes); restore it with a cluster-wide chaosd")
+				f.unrestorable = "a node snapshot cannot be restored in namespaced mode (no access to nodes); restore it with a cluster-wide chaosd"
 			}
 			all = append(all, f)
 		}

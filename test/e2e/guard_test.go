@@ -296,7 +296,7 @@ const (
 // first sight in Alertmanager (polled every 20ms) and the fault's removal
 // (a watch on the VirtualServices), turn the demo healthy, wait until the
 // alert resolves. It asserts only that every fault was reverted and judged
-// a weakness; the figures go to the log (docs/benchmarks.d/guard.md).
+// a weakness; the figures go to the log (docs/benchmarks.md).
 func TestGuardHaltLatency(t *testing.T) {
 	relay := &guardWebhookRelay{}
 	relaySrv := httptest.NewServer(relay)

@@ -39,7 +39,7 @@ import (
 //	                         besides none, comma-separated (48MiB)
 //
 // Nothing is asserted about speed or size: the figures are logged (and go
-// into docs/benchmarks.d/targets.md); the assertions are about correctness.
+// into docs/benchmarks.md); the assertions are about correctness.
 
 // targetsScaleExperiments are what a pick at scale looks like: one walks
 // every pod's metadata (no selector at all), the other narrows to one
