@@ -64,8 +64,11 @@ unit:
 deps:
 	hack/deps.sh
 
+# bin/chaosd-crash is chaosd with the test-only crash points compiled in
+# (-tags chaosdcrash), for TestExperimentsCrashPoints; never ship it.
 e2e: deps build image
-	CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
+	$(GO) build -tags chaosdcrash -o bin/chaosd-crash ./cmd/chaosd
+	CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_CRASH_BIN=$(CURDIR)/bin/chaosd-crash CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
 
 # The README's test command: everything CI runs.
 test: deps lint unit validate-configs image e2e

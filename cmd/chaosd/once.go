@@ -21,6 +21,9 @@ const (
 	exitFailed   = 2
 	exitSkipped  = 3
 	exitAborted  = 4
+	// exitFaultLeft: a revert left a fault in place because another writer
+	// changed it while chaosd held it; nobody owns it now.
+	exitFaultLeft = 5
 )
 
 func newOnceCommand(g *globalOptions) *cobra.Command {
@@ -38,7 +41,10 @@ Exit codes: 0 passed, 1 weakness found, 2 error (the run failed, or chaosd
 could not run it, or a fault is still held because its revert kept failing
 for two minutes), 3 skipped (the guard blocked the start, chaosd is paused or
 its pause switch on the ConfigMap cannot be read, or no target was eligible),
-4 aborted (stopped before a verdict; faults reverted).`,
+4 aborted (stopped before a verdict; faults reverted), 5 fault left in place
+(another writer changed a fault while chaosd held it, so the revert left it:
+the summary names the route and the writer; remove it by hand if it should
+go). 2 for a held fault wins over 5, and 5 over the verdict's code.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.options(g)
@@ -60,6 +66,9 @@ its pause switch on the ConfigMap cannot be read, or no target was eligible),
 			}
 			if held { // whatever the verdict: the run did not clean up
 				return &exitError{code: exitFailed, err: err}
+			}
+			if left := rec.FaultsLeft(); len(left) > 0 { // whatever the verdict: a fault is still there
+				return &exitError{code: exitFaultLeft, err: fmt.Errorf("%d fault(s) left in place: %s", len(left), strings.Join(left, "; "))}
 			}
 			if code := verdictExitCode(rec.Verdict); code != exitPassed {
 				return &exitError{code: code, err: errors.New("")}
@@ -105,5 +114,8 @@ func printSummary(w io.Writer, rec journal.Record) {
 	fmt.Fprintf(w, "  took:    %.1fs (seed %d, dry run %v)\n", rec.DurationSeconds, rec.Seed, rec.DryRun)
 	for _, e := range rec.Evidence {
 		fmt.Fprintf(w, "  evidence: %s %s %s\n", e.Source, e.Name, e.Message)
+	}
+	for _, l := range rec.FaultsLeft() {
+		fmt.Fprintf(w, "  left:    %s\n", l)
 	}
 }

@@ -229,6 +229,13 @@ func (g *gen) renderActions() {
 		g.p("| `%s` | %s | %s | %s |", t, strings.Join(kinds, ", "), codeList(config.ActionFields(t)), f.holds[t])
 	}
 	g.p("")
+	g.p("A held HTTP fault that another writer changes (say, a new abort `percent`) is reverted part")
+	g.p("by part: the abort or delay still exactly as chaosd injected it goes back to what was there")
+	g.p("before, a part someone changed is theirs and is left in place. chaosd then owns nothing on")
+	g.p("the route and says so: a `ChaosFaultLeft` Warning Event on the VirtualService naming the")
+	g.p("writer (from `managedFields`), a line in the run's reason (status page, report, notifications),")
+	g.p("`chaosd_faults_left_total`, and exit code 5 from `chaosd once`. See docs/experiments.md.")
+	g.p("")
 	g.p("### Target kinds")
 	g.p("")
 	g.p("Every kind takes `kind` and `mode`; zones and URLs only mode `one`.")

@@ -50,6 +50,9 @@ type daemon struct {
 	metrics   *daemonMetrics
 	runStats  *runner.Metrics
 	recent    *recentRuns
+	// reported remembers the faults recovery cannot revert here that were
+	// already reported, so each is reported once, not at every pass.
+	reported reportedOnce
 }
 
 // build wires every stage from the first config.

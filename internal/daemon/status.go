@@ -62,6 +62,8 @@ func (d *daemon) publishStatus(ctx context.Context) {
 func (d *daemon) recover(ctx context.Context) time.Time {
 	start := d.o.Clock.Now()
 	report, err := d.engine.Recover(ctx)
+	d.journalRecovered(report)
+	d.reportUnrestorable(report.Unrestorable)
 	if err != nil {
 		d.log.Error("recovery of orphaned faults failed", zap.Error(err))
 		return report.RecheckAt

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"go.uber.org/zap"
 	jsonpatch "gopkg.in/evanphx/json-patch.v4"
@@ -71,6 +72,26 @@ type Outcome struct {
 	// Notes explain what was deliberately left alone (someone else's
 	// change, a route that disappeared, a node that was cordoned before).
 	Notes []string
+	// Left lists the faults chaosd injected that it left in place because
+	// another writer changed them meanwhile: nobody owns them now, which
+	// the Engine reports loudly (a Warning Event, chaosd_faults_left_total).
+	Left []LeftFault
+}
+
+// LeftFault is one fault a revert left in place: the parts of it (abort,
+// delay) that were chaosd's until another writer changed them.
+type LeftFault struct {
+	Object string   `json:"object"` // e.g. virtualservice/ns/name
+	Route  string   `json:"route"`  // "name", or #index for an unnamed route
+	Parts  []string `json:"parts"`  // abort, delay
+	// ChangedBy is the field manager that last wrote the routes (from
+	// managedFields), or "an unknown writer".
+	ChangedBy string `json:"changedBy"`
+}
+
+// String is the line reports and Events show.
+func (l LeftFault) String() string {
+	return fmt.Sprintf("fault left in place on route %s of %s (%s): changed by %s", l.Route, l.Object, strings.Join(l.Parts, ", "), l.ChangedBy)
 }
 
 func (o *Outcome) note(format string, args ...any) {

@@ -108,8 +108,21 @@ type Injection struct {
 	record   Record
 	mu       sync.Mutex // serializes reverts
 	reverted bool
-	retrying bool // a background retrier owns the failed revert
+	left     []LeftFault // what the revert left in place (FaultsLeft)
+	retrying bool        // a background retrier owns the failed revert
 }
+
+// FaultsLeft lists the faults the revert of inj left in place because
+// another writer changed them while chaosd held them; nil before the revert.
+func (inj *Injection) FaultsLeft() []LeftFault {
+	inj.mu.Lock()
+	defer inj.mu.Unlock()
+	return slices.Clone(inj.left)
+}
+
+// FaultsLeft lists the faults the revert of inj left in place (see
+// Injection.FaultsLeft).
+func (e *Engine) FaultsLeft(inj *Injection) []LeftFault { return inj.FaultsLeft() }
 
 // WriterLiveness tells until when the chaosd process with this identity
 // counts as running unless it renews its claim (liveness.Lease in chaosd);

@@ -18,6 +18,9 @@ const (
 	ReasonInjected     = "ChaosInjected"
 	ReasonReverted     = "ChaosReverted"
 	ReasonRevertFailed = "ChaosRevertFailed"
+	// ReasonFaultLeft (a Warning) says a revert left a fault in place
+	// because another writer changed it while chaosd held it.
+	ReasonFaultLeft = "ChaosFaultLeft"
 )
 
 // maxNote keeps Event notes under the API's 1 kB limit.

@@ -10,6 +10,7 @@ import (
 	vegeta "github.com/tsenart/vegeta/v12/lib"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 const (
@@ -78,6 +79,7 @@ func (a *httpLoad) Inject(ctx context.Context, s Spec) (Record, error) {
 		target.Body = []byte(act.Body)
 	}
 	atk := vegeta.NewAttacker(opts...)
+	crashpoint.Hit(CrashLoadStart)
 	results := atk.Attack(vegeta.NewStaticTargeter(target), a.pacer(act), act.Duration, s.Intent.Run)
 
 	report := &LoadReport{URL: s.Target.URL, Method: target.Method, Concurrency: int(workers), Rate: act.Rate,
@@ -93,6 +95,9 @@ func (a *httpLoad) Inject(ctx context.Context, s Spec) (Record, error) {
 			}
 			m.Add(r)
 			report.add(r)
+			if m.Requests == 1 {
+				crashpoint.Hit(CrashLoadMid)
+			}
 		case <-done:
 			atk.Stop() // in-flight requests finish within the client timeout
 			done = nil

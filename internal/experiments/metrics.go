@@ -23,6 +23,7 @@ type metrics struct {
 	active     prometheus.Gauge
 	retries    *prometheus.CounterVec
 	pending    prometheus.Gauge
+	left       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -47,6 +48,10 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "chaosd_reverts_pending",
 			Help: "Faults whose revert failed and is being retried in the background.",
 		}),
+		left: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chaosd_faults_left_total",
+			Help: "Faults a revert left in place because another writer changed them while chaosd held them (owned by nobody now), by experiment and action.",
+		}, []string{"experiment", "action"}),
 	}
 	if reg == nil {
 		return m, nil
@@ -67,6 +72,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if m.pending, err = promreg.Register(reg, m.pending); err != nil {
 		return nil, err
 	}
+	if m.left, err = promreg.Register(reg, m.left); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -83,5 +91,6 @@ func (e *Engine) InitMetrics(exps []config.Experiment) {
 			e.metrics.reverts.WithLabelValues(exp.Name, string(exp.Action.Type), result)
 			e.metrics.retries.WithLabelValues(exp.Name, string(exp.Action.Type), result)
 		}
+		e.metrics.left.WithLabelValues(exp.Name, string(exp.Action.Type))
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // nodeCordon marks nodes unschedulable (node-cordon, on a node or a zone).
@@ -93,6 +95,9 @@ func (w *nodeWriter) cordonAll(ctx context.Context, s Spec) (Record, error) {
 			// Cancelled mid-zone: hold what landed, touch no more nodes.
 			return rec, fmt.Errorf("cordon node %s: %w", name, err)
 		}
+		if rec.Applied {
+			crashpoint.Hit(CrashNodeInjectMid)
+		}
 		node, was, err := w.cordon(ctx, name, s.Intent)
 		if err != nil {
 			err = fmt.Errorf("cordon node %s: %w", name, err)
@@ -108,6 +113,7 @@ func (w *nodeWriter) cordonAll(ctx context.Context, s Spec) (Record, error) {
 		rec.Refs = append(rec.Refs, nodeRef(node))
 		report.Nodes = append(report.Nodes, NodeState{Name: name, WasUnschedulable: was})
 	}
+	crashpoint.Hit(CrashNodeInjectWrite)
 	return rec, nil
 }
 
@@ -125,6 +131,7 @@ func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev
 		if err != nil {
 			return err
 		}
+		crashpoint.Hit(CrashNodeInjectRead)
 		sent = true
 		updated, err = w.kube.CoreV1().Nodes().Update(ctx, next, metav1.UpdateOptions{})
 		was = wasUnschedulable
@@ -186,7 +193,10 @@ func (w *nodeWriter) uncordonAll(ctx context.Context, r Record) (Outcome, error)
 	var out Outcome
 	gone := 0
 	var errs []error
-	for _, name := range names {
+	for i, name := range names {
+		if i > 0 {
+			crashpoint.Hit(CrashNodeRevertMid)
+		}
 		isGone, err := w.uncordon(ctx, name, r.Intent.Run, &out)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("uncordon node %s: %w", name, err))
@@ -200,6 +210,7 @@ func (w *nodeWriter) uncordonAll(ctx context.Context, r Record) (Outcome, error)
 	if err := errors.Join(errs...); err != nil {
 		return out, fmt.Errorf("revert %s: %w", r.Intent.Action, err)
 	}
+	crashpoint.Hit(CrashNodeRevertWrite)
 	return out, nil
 }
 
@@ -239,6 +250,7 @@ func (w *nodeWriter) uncordon(ctx context.Context, name, run string, out *Outcom
 		} else {
 			next.Spec.Unschedulable = false
 		}
+		crashpoint.Hit(CrashNodeRevertRead)
 		_, err = w.kube.CoreV1().Nodes().Update(ctx, next, metav1.UpdateOptions{})
 		return err
 	})

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // snapshotKey is the ConfigMap key holding the deleted Node as JSON.
@@ -68,9 +70,11 @@ func (a *nodeDelete) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
+	crashpoint.Hit(CrashNodeDeleteRead)
 	if _, err := a.kube.CoreV1().ConfigMaps(a.namespace).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		return Record{}, fmt.Errorf("delete node %s: save snapshot %s/%s: %w", name, cm.Namespace, cm.Name, err)
 	}
+	crashpoint.Hit(CrashNodeDeleteSnapshot)
 	uid := node.UID
 	rec := Record{
 		Target: s.Target, Intent: s.Intent, Applied: true, Reversible: s.Action.Restore,
@@ -80,6 +84,7 @@ func (a *nodeDelete) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err := a.kube.CoreV1().Nodes().Delete(ctx, name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}}); err != nil {
 		return a.afterFailedDelete(ctx, rec, uid, cm.Name, fmt.Errorf("delete node %s: %w", name, err))
 	}
+	crashpoint.Hit(CrashNodeDeleteWrite)
 	return rec, nil
 }
 
@@ -164,9 +169,11 @@ func (a *nodeDelete) Revert(ctx context.Context, r Record) (Outcome, error) {
 	case err != nil:
 		return out, fmt.Errorf("restore node %s: %w", name, err)
 	}
+	crashpoint.Hit(CrashNodeRestoreCreate)
 	if err := a.deleteSnapshot(ctx, cmName); err != nil {
 		return out, fmt.Errorf("restore node %s: remove snapshot: %w", name, err)
 	}
+	crashpoint.Hit(CrashNodeRestoreWrite)
 	return out, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"k8s.io/kubectl/pkg/drain"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // nodeDrain cordons nodes (recording the intent like node-cordon) and then
@@ -89,6 +90,7 @@ func (a *nodeDrain) Inject(ctx context.Context, s Spec) (Record, error) {
 	h.OnPodDeletionOrEvictionStarted = tr.started
 	h.OnPodDeletionOrEvictionFinished = tr.finished
 	err = h.DeleteOrEvictPods(pods)
+	crashpoint.Hit(CrashDrainEvicted)
 	report.Evicted, report.BlockedByPDB = tr.result()
 	if err != nil {
 		if len(report.BlockedByPDB) > 0 {

@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // podKill deletes a pod (method delete, with the action's grace period or
@@ -86,6 +87,7 @@ func (a *podKill) Inject(ctx context.Context, s Spec) (Record, error) {
 			}
 		}
 	}
+	crashpoint.Hit(CrashPodKillRead)
 	if s.Action.Method == config.PodKillEvict {
 		err = a.kube.PolicyV1().Evictions(ns).Evict(ctx, eviction(pod, s.Action))
 		if apierrors.IsTooManyRequests(err) {
@@ -97,6 +99,7 @@ func (a *podKill) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("kill pod %s/%s: %w", ns, name, err)
 	}
+	crashpoint.Hit(CrashPodKillWrite)
 	kill.KilledAt = a.clock.Now()
 	ref := corev1.ObjectReference{APIVersion: "v1", Kind: "Pod", Namespace: ns, Name: name, UID: pod.UID}
 	return Record{Target: s.Target, Intent: s.Intent, Applied: true, Refs: []corev1.ObjectReference{ref}, Detail: kill}, nil

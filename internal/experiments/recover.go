@@ -26,6 +26,11 @@ type RecoveryReport struct {
 	// Kept are injections of live runs that have not expired.
 	Kept   []Recovered `json:"kept,omitempty"`
 	Failed []Recovered `json:"failed,omitempty"`
+	// Unrestorable are faults this chaosd has no access to revert: node
+	// snapshots found in namespaced mode. They are not errors of the pass
+	// (nothing changes until a cluster-wide chaosd restores them), so the
+	// caller reports them once, not at every pass.
+	Unrestorable []Recovered `json:"unrestorable,omitempty"`
 	// RecheckAt is when a kept injection may next need recovering: the
 	// earliest expiry of a kept intent or of its live writer's Lease. Zero
 	// when nothing was kept.
@@ -45,7 +50,9 @@ type Recovered struct {
 	// "expired".
 	Reason string   `json:"reason,omitempty"`
 	Notes  []string `json:"notes,omitempty"`
-	Err    string   `json:"error,omitempty"`
+	// Left lists the faults the revert left in place (see LeftFault).
+	Left []LeftFault `json:"left,omitempty"`
+	Err  string      `json:"error,omitempty"`
 }
 
 // found is one recorded injection: the record to revert it with, and the
@@ -54,6 +61,8 @@ type found struct {
 	object string
 	rec    Record
 	err    error // the intent could not be read
+	// unrestorable says why this chaosd cannot revert it (namespaced mode).
+	unrestorable string
 }
 
 // Recover finds every injection recorded in the cluster (VirtualServices and
@@ -84,6 +93,11 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 	for _, f := range all {
 		in := f.rec.Intent
 		item := Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action, By: in.By, ExpiresAt: in.ExpiresAt}
+		if f.unrestorable != "" {
+			item.Err = f.unrestorable
+			rep.Unrestorable = append(rep.Unrestorable, item)
+			continue
+		}
 		if f.err != nil {
 			item.Err = f.err.Error()
 			rep.Failed = append(rep.Failed, item)
@@ -118,7 +132,7 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 			zap.String("target", f.rec.Target.String()), zap.String("namespace", f.rec.Target.Namespace), zap.String("reason", reasons[i]))
 		out, err := e.revertRecord(ctx, f.rec, log)
 		results[i] = Recovered{Object: f.object, Run: in.Run, Experiment: in.Experiment, Action: in.Action,
-			By: in.By, ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes}
+			By: in.By, ExpiresAt: in.ExpiresAt, Reason: reasons[i], Notes: out.Notes, Left: out.Left}
 		if err != nil {
 			results[i].Err = err.Error()
 			outcomes[i] = fmt.Errorf("recover %s of run %s: %w", f.object, in.Run, err)
@@ -136,7 +150,7 @@ func (e *Engine) Recover(ctx context.Context) (RecoveryReport, error) {
 		reverted[r.Run+"|"+r.Object] = true
 	}
 	e.forgetRecovered(reverted)
-	for _, l := range [][]Recovered{rep.Reverted, rep.Kept, rep.Failed} {
+	for _, l := range [][]Recovered{rep.Reverted, rep.Kept, rep.Failed, rep.Unrestorable} {
 		slices.SortFunc(l, func(a, b Recovered) int { return strings.Compare(a.Object, b.Object) })
 	}
 	return rep, errors.Join(append(append(outcomes, unreadable...), listErr)...)
@@ -223,7 +237,7 @@ func (e *Engine) findRecorded(ctx context.Context) ([]found, error) {
 		for i := range cms.Items {
 			f := recordedSnapshot(&cms.Items[i])
 			if f.err == nil && e.watched != nil {
-				f.err = errors.New("a node snapshot cannot be restored in namespaced mode (no access to nodes); restore it with a cluster-wide chaosd")
+				f.unrestorable = "a node snapshot cannot be restored in namespaced mode (no access to nodes); restore it with a cluster-wide chaosd"
 			}
 			all = append(all, f)
 		}

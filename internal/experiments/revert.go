@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"go.uber.org/zap"
@@ -44,6 +45,7 @@ func (e *Engine) Revert(ctx context.Context, inj *Injection) error {
 // finish marks inj reverted and forgets it. The caller holds inj.mu.
 func (e *Engine) finish(inj *Injection, out Outcome, log *zap.Logger) {
 	inj.reverted = true
+	inj.left = out.Left
 	e.forget(inj.ID)
 	log.Info("reverted", zap.Bool("targetGone", out.Gone), zap.Strings("notes", out.Notes))
 }
@@ -85,6 +87,24 @@ func (e *Engine) reportReverted(rec Record, out Outcome) {
 	}
 	e.metrics.reverts.WithLabelValues(rec.Intent.Experiment, string(rec.Intent.Action), result).Inc()
 	e.emit(rec.Refs, corev1.EventTypeNormal, ReasonReverted, "Revert", note)
+	e.reportLeft(rec, out.Left)
+}
+
+// reportLeft makes faults left in place loud: nobody owns them any more,
+// so a Warning Event on the object, a counter and a warning log say so.
+func (e *Engine) reportLeft(rec Record, left []LeftFault) {
+	if len(left) == 0 {
+		return
+	}
+	lines := make([]string, len(left))
+	for i, l := range left {
+		lines[i] = l.String()
+	}
+	e.metrics.left.WithLabelValues(rec.Intent.Experiment, string(rec.Intent.Action)).Add(float64(len(left)))
+	e.emit(rec.Refs, corev1.EventTypeWarning, ReasonFaultLeft, "Revert",
+		fmt.Sprintf("run %s: %s; chaosd no longer owns it, remove it by hand if it should go", rec.Intent.Run, strings.Join(lines, "; ")))
+	e.log.Warn("fault left in place: changed by another writer while held", zap.String("experiment", rec.Intent.Experiment),
+		zap.String("run", rec.Intent.Run), zap.String("action", string(rec.Intent.Action)), zap.Strings("left", lines))
 }
 
 func (e *Engine) forget(id string) {

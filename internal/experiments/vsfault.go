@@ -1,9 +1,11 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -12,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/chaosd/chaosd/internal/crashpoint"
 )
 
 // httpFault injects Istio fault injection (abort and/or fixed delay) into the
@@ -60,8 +64,9 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		if err != nil {
 			return err
 		}
+		crashpoint.Hit(CrashVSInjectRead)
 		sent = true
-		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{})
+		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		if err != nil {
 			return err
 		}
@@ -76,6 +81,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 	if err != nil {
 		return Record{}, fmt.Errorf("inject %s fault on virtualservice %s/%s: %w", s.Action.Type, s.Target.Namespace, s.Target.Name, err)
 	}
+	crashpoint.Hit(CrashVSInjectWrite)
 	return rec, nil
 }
 
@@ -166,17 +172,49 @@ func (a *httpFault) Revert(ctx context.Context, r Record) (Outcome, error) {
 		}
 		next := vs.DeepCopy()
 		changed := restoreRoutes(next.Spec.Http, orig.Routes, &out)
+		for i := range out.Left {
+			out.Left[i].Object, out.Left[i].ChangedBy = vsName(vs), lastRoutesWriter(vs)
+		}
 		clearIntent(next)
 		if !changed && !hasIntentMarks(vs) {
 			return nil
 		}
-		_, err = a.istio.NetworkingV1().VirtualServices(ns).Update(ctx, next, metav1.UpdateOptions{})
+		crashpoint.Hit(CrashVSRevertRead)
+		_, err = a.istio.NetworkingV1().VirtualServices(ns).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		return err
 	})
 	if err != nil {
 		return out, fmt.Errorf("revert %s fault on %s/%s: %w", r.Intent.Action, ns, name, err)
 	}
+	crashpoint.Hit(CrashVSRevertWrite)
 	return out, nil
+}
+
+// FieldManager is the manager chaosd's writes are recorded under in
+// managedFields.
+const FieldManager = "chaosd"
+
+// lastRoutesWriter names the field manager, other than chaosd, that last
+// wrote the VirtualService's HTTP routes, from managedFields: Istio's
+// schema makes the route list atomic, so whoever changed a route's fault
+// owns the list.
+func lastRoutesWriter(vs *istiov1.VirtualService) string {
+	who, at := "", time.Time{}
+	for _, mf := range vs.ManagedFields {
+		if mf.Manager == FieldManager || mf.FieldsV1 == nil || !bytes.Contains(mf.FieldsV1.Raw, []byte(`"f:http"`)) {
+			continue
+		}
+		if t := mf.Time; who == "" || (t != nil && t.After(at)) {
+			who = mf.Manager
+			if t != nil {
+				at = t.Time
+			}
+		}
+	}
+	if who == "" {
+		return "an unknown writer"
+	}
+	return who
 }
 
 func (a *httpFault) get(ctx context.Context, ns, name string) (*istiov1.VirtualService, error) {

@@ -136,6 +136,7 @@ func TestHTTPFaultRevertKeepsConcurrentEdits(t *testing.T) {
 		edit  func(vs *istiov1.VirtualService)
 		check func(t *testing.T, vs *istiov1.VirtualService)
 		notes string // a revert note that must appear
+		left  string // a ChaosFaultLeft Warning that must appear
 	}{
 		{
 			name: "other fields and labels changed",
@@ -203,7 +204,7 @@ func TestHTTPFaultRevertKeepsConcurrentEdits(t *testing.T) {
 					t.Errorf("their fault on route b lost: %v", vs.Spec.Http[1].Fault)
 				}
 			},
-			notes: `route "b": fault changed since injection`,
+			left: `fault left in place on route "b" of virtualservice/shop/cart (abort): changed by an unknown writer`,
 		},
 		{
 			name: "named route removed",
@@ -240,8 +241,12 @@ func TestHTTPFaultRevertKeepsConcurrentEdits(t *testing.T) {
 			if hasIntentMarks(after) {
 				t.Errorf("intent marks left: %v", after.Annotations)
 			}
-			if tt.notes != "" && !hasEvent(f.drainEvents(), ReasonReverted, tt.notes) {
+			evs := f.drainEvents()
+			if tt.notes != "" && !hasEvent(evs, ReasonReverted, tt.notes) {
 				t.Errorf("no %s event noting %q", ReasonReverted, tt.notes)
+			}
+			if tt.left != "" && !hasEvent(evs, "Warning", ReasonFaultLeft, tt.left) {
+				t.Errorf("no %s Warning event saying %q: %q", ReasonFaultLeft, tt.left, evs)
 			}
 		})
 	}

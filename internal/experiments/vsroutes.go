@@ -53,10 +53,12 @@ func injectRoutes(routes []*networkingv1.HTTPRoute, namespace string, abort *con
 	return changed
 }
 
-// restoreRoutes puts back each recorded route's original fault, but only
-// where the route still carries exactly the fault chaosd injected: anything
-// else is someone else's change and survives. It reports whether any route
-// changed.
+// restoreRoutes puts back each recorded route's original fault. Where
+// someone else changed the fault since, chaosd's part is told apart per
+// part (abort, delay): a part still exactly as chaosd injected it is
+// reverted, a part another writer changed is theirs now and survives, and
+// is listed in out.Left (its Object and ChangedBy are the caller's to
+// fill). It reports whether any route changed.
 func restoreRoutes(routes []*networkingv1.HTTPRoute, recorded []routeFault, out *Outcome) bool {
 	claimed := map[int]bool{}
 	changed := false
@@ -67,14 +69,54 @@ func restoreRoutes(routes []*networkingv1.HTTPRoute, recorded []routeFault, out 
 			continue
 		}
 		claimed[i] = true
-		if !proto.Equal(routes[i].Fault, rf.Injected) {
-			out.note("route %s: fault changed since injection; left as is", rf.label())
+		cur := routes[i].Fault
+		if proto.Equal(cur, rf.Injected) {
+			routes[i].Fault = cloneFault(rf.Original)
+			changed = true
 			continue
 		}
-		routes[i].Fault = cloneFault(rf.Original)
-		changed = true
+		if cur == nil {
+			out.note("route %s: fault removed since injection; nothing of chaosd's left", rf.label())
+			continue
+		}
+		next, left := revertParts(cur, rf.Original, rf.Injected)
+		if !proto.Equal(next, cur) {
+			routes[i].Fault = next
+			changed = true
+			out.note("route %s: fault changed since injection; chaosd's unchanged part reverted", rf.label())
+		}
+		if len(left) > 0 {
+			out.Left = append(out.Left, LeftFault{Route: rf.label(), Parts: left})
+		}
 	}
 	return changed
+}
+
+// revertParts reverts the parts of cur (abort, delay) that still are
+// exactly what chaosd injected, and names the parts chaosd injected that
+// another writer changed since; a part chaosd did not inject, or that was
+// removed since, is not chaosd's and stays as it is.
+func revertParts(cur, orig, injected *networkingv1.HTTPFaultInjection) (*networkingv1.HTTPFaultInjection, []string) {
+	next := cloneFault(cur)
+	var left []string
+	if inj := injected.GetAbort(); inj != nil && cur.GetAbort() != nil {
+		if proto.Equal(cur.GetAbort(), inj) {
+			next.Abort = cloneFault(orig).GetAbort()
+		} else {
+			left = append(left, "abort")
+		}
+	}
+	if inj := injected.GetDelay(); inj != nil && cur.GetDelay() != nil {
+		if proto.Equal(cur.GetDelay(), inj) {
+			next.Delay = cloneFault(orig).GetDelay()
+		} else {
+			left = append(left, "delay")
+		}
+	}
+	if next.GetAbort() == nil && next.GetDelay() == nil {
+		return nil, left
+	}
+	return next, left
 }
 
 // findRoute locates a recorded route: by name when it had one (names are
@@ -103,6 +145,11 @@ func findRoute(routes []*networkingv1.HTTPRoute, rf routeFault, claimed map[int]
 	}
 	if ours(rf.Index) { // edited in place by someone, still carrying our fault
 		return rf.Index
+	}
+	// In place, its fault changed by someone: restoreRoutes tells chaosd's
+	// part apart.
+	if i := rf.Index; i >= 0 && i < len(routes) && !claimed[i] && routes[i].Name == "" && fingerprint(routes[i]) == rf.Fingerprint {
+		return i
 	}
 	// Moved by an inserted or removed route and edited too: still ours if
 	// it is the only unnamed route carrying exactly chaosd's fault.

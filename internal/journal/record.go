@@ -170,6 +170,18 @@ type Injection struct {
 	NothingToRevert bool `json:"nothingToRevert,omitempty"`
 	// Detail says what was changed, e.g. "abort 50% with 503 on route 0".
 	Detail string `json:"detail,omitempty"`
+	// FaultsLeft lists the faults the revert left in place because another
+	// writer changed them while chaosd held them: nobody owns them now.
+	FaultsLeft []string `json:"faultsLeft,omitempty"`
+}
+
+// FaultsLeft lists the faults every revert of the run left in place.
+func (r *Record) FaultsLeft() []string {
+	var out []string
+	for _, inj := range r.Injections {
+		out = append(out, inj.FaultsLeft...)
+	}
+	return out
 }
 
 // LoadStats summarises an http-load burst. Latencies are in seconds.

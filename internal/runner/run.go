@@ -104,6 +104,11 @@ func (rn *run) execute(ctx context.Context) {
 	if ctx.Err() != nil && rn.halt == nil && rn.rec.Verdict == guard.Aborted {
 		rn.rec.Reason = "chaosd stopped the run (shutdown, emergency stop or experiment removed); faults reverted"
 	}
+	// A fault left in place is not chaosd's any more: every report of the
+	// run (status page, report, notifications, chaosd once) must say so.
+	if left := rn.rec.FaultsLeft(); len(left) > 0 {
+		rn.rec.Reason += "; " + strings.Join(left, "; ")
+	}
 }
 
 // pick chooses targets and reserves them until release; false means the
@@ -195,6 +200,10 @@ func (rn *run) revert(ctx context.Context) {
 			rn.rec.Injections[i].RevertedAt = &now
 		}
 		rn.note(journal.PhaseRevert, inj.Target.String(), "reverted", err)
+		for _, l := range rn.r.o.Engine.FaultsLeft(inj) {
+			rn.rec.Injections[i].FaultsLeft = append(rn.rec.Injections[i].FaultsLeft, l.String())
+			rn.note(journal.PhaseRevert, inj.Target.String(), l.String(), nil)
+		}
 	}
 	rn.revertErr = errors.Join(errs...)
 	rn.revertedAt = rn.r.o.Clock.Now()

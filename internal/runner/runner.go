@@ -49,6 +49,9 @@ type Picker interface {
 type Engine interface {
 	Inject(ctx context.Context, run experiments.Run, exp config.Experiment, t targets.Target) (*experiments.Injection, error)
 	Revert(ctx context.Context, inj *experiments.Injection) error
+	// FaultsLeft lists what the revert of inj left in place because
+	// another writer changed it while held.
+	FaultsLeft(inj *experiments.Injection) []experiments.LeftFault
 	WaitReplacement(ctx context.Context, kill *experiments.PodKill, interval time.Duration) (experiments.Replacement, error)
 }
 

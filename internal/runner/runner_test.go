@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -64,6 +65,14 @@ type fakeEngine struct {
 	clock     *clocktesting.FakeClock
 	// onInject, when set, runs inside Inject once the target is recorded.
 	onInject func()
+	// left is what every revert leaves in place.
+	left []experiments.LeftFault
+}
+
+func (e *fakeEngine) FaultsLeft(*experiments.Injection) []experiments.LeftFault {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.left
 }
 
 func (e *fakeEngine) Inject(_ context.Context, run experiments.Run, exp config.Experiment, t targets.Target) (*experiments.Injection, error) {
@@ -345,5 +354,28 @@ func TestInitExperimentsExportsZeroCounters(t *testing.T) {
 	}
 	if n := testutil.CollectAndCount(m.noTarget, "chaosd_runs_no_target_total"); n != 2 {
 		t.Errorf("%d chaosd_runs_no_target_total series, want 2", n)
+	}
+}
+
+// A fault the revert left in place (another writer changed it while held)
+// is in the journal's injection, on the timeline, and in the reason every
+// report shows, whatever the verdict.
+func TestRunReportsFaultsLeft(t *testing.T) {
+	f := newFixture(t)
+	left := experiments.LeftFault{Object: "virtualservice/go-demo-8/go-demo-8", Route: `"api"`, Parts: []string{"abort"}, ChangedBy: "kubectl-edit"}
+	f.engine.left = []experiments.LeftFault{left}
+	rec := f.run(t, context.Background())
+	want := `fault left in place on route "api" of virtualservice/go-demo-8/go-demo-8 (abort): changed by kubectl-edit`
+	if rec.Verdict != guard.Passed {
+		t.Errorf("verdict %s, want passed: the run itself went well", rec.Verdict)
+	}
+	if got := rec.FaultsLeft(); len(got) != 1 || got[0] != want {
+		t.Errorf("FaultsLeft = %q, want [%q]", got, want)
+	}
+	if !strings.HasSuffix(rec.Reason, "; "+want) {
+		t.Errorf("reason %q does not end with the fault left", rec.Reason)
+	}
+	if !slices.ContainsFunc(rec.Timeline, func(e journal.TimelineEntry) bool { return e.Phase == journal.PhaseRevert && e.Message == want }) {
+		t.Errorf("no revert timeline entry %q: %+v", want, rec.Timeline)
 	}
 }

@@ -1232,7 +1232,7 @@ func expWaitDemoAvailable(t testing.TB, c *cluster.Cluster, timeout time.Duratio
 }
 
 // expFigure logs a measured figure in a form easy to copy into
-// docs/benchmarks.d/experiments.md.
+// docs/benchmarks.md.
 func expFigure(t testing.TB, name string, d time.Duration) {
 	t.Helper()
 	t.Logf("FIGURE %s: %s", name, d.Round(time.Millisecond))
