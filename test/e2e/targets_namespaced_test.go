@@ -156,10 +156,18 @@ func TestTargetsNamespacedWatchCount(t *testing.T) {
 				return false
 			})
 			p := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path, "--watch-namespaces", strings.Join(watched, ","))
-			// The measurement window, not a wait for an outcome: informers
-			// open their watches right after their lists, which readiness
-			// already waited for; ten more seconds catch any late one.
-			time.Sleep(10 * time.Second)
+			// The window is the informers' own progress, not a sleep: it ends
+			// once every watched namespace has its five watches (pods and the
+			// four workload kinds) and chaosd's own namespace its one, so any
+			// cluster-wide watch opened with them has been counted by then.
+			eventually(t, time.Minute, "every informer's watch", func() bool {
+				for _, ns := range watched {
+					if counts[ns]() < 5 {
+						return false
+					}
+				}
+				return counts[chaosdNamespace]() >= 1
+			})
 			var per []string
 			for _, ns := range watched {
 				per = append(per, fmt.Sprintf("%s=%d", ns, counts[ns]()))
