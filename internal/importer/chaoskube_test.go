@@ -75,6 +75,22 @@ func TestChaoskubeGolden(t *testing.T) {
 	}
 }
 
+// A flag given twice makes chaoskube's kingpin refuse to start ("flag
+// 'interval' cannot be repeated"), so the importer refuses it too.
+func TestChaoskubeRefusesRepeatedFlags(t *testing.T) {
+	for name, args := range map[string][]string{
+		"value flag":            {"--interval=10m", "--labels=app=a", "--interval", "5m"},
+		"bool and its negation": {"--dry-run", "--no-dry-run"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := testOptions(nil).Chaoskube(args)
+			if err == nil || !strings.Contains(err.Error(), "given twice") {
+				t.Fatalf("error %v, want one naming the repeated flag", err)
+			}
+		})
+	}
+}
+
 func TestChaoskubeMapping(t *testing.T) {
 	res, err := testOptions(nil).Chaoskube([]string{
 		"--no-dry-run", "--interval=2m", "--labels=app=demo", "--namespaces=a,b,!c", "--kinds=ReplicaSet",
