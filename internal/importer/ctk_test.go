@@ -31,6 +31,9 @@ func TestChaosToolkitGolden(t *testing.T) {
 		{file: "unsupported.yaml", warnings: []string{"W001", "W002", "W003", "W008", "W011", "W015"}, notes: []string{"N002", "N003", "N004", "N006"}},
 		{file: "name-pattern.yaml", warnings: []string{"W005", "W013"}, notes: []string{"N002", "N003", "N004"}},
 		{file: "set-fault.json", warnings: []string{"W004", "W007"}, notes: []string{"N001", "N002", "N003", "N004"}},
+		// Class 1: a jsonpath filter on the sample value becomes the PromQL
+		// comparison keeping the same series; other filters are W003.
+		{file: "prometheus-jsonpath-filters.yaml", warnings: []string{"W003"}, notes: []string{"N002", "N003", "N004"}},
 		// Class 3: delete_pods runs terminate_pods(name_pattern=name), so it
 		// converts like it (a name disables, a label selector maps), noted.
 		{file: "delete-pods-deprecated.json", warnings: []string{"W005", "W010", "W013"}, notes: []string{"N002", "N003", "N004", "N006", "N013"}},
@@ -75,8 +78,8 @@ func TestChaosToolkitAllInOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := mustParse(t, res)
-	if n := len(cfg.Guard.Prometheus.Checks); n != 2 {
-		t.Errorf("%d guard checks, want the 2 distinct ones", n)
+	if n := len(cfg.Guard.Prometheus.Checks); n != 5 {
+		t.Errorf("%d guard checks, want the 5 distinct ones", n)
 	}
 	if len(cfg.Experiments) < 2*len(files)/2 {
 		t.Errorf("only %d experiments from %d files", len(cfg.Experiments), len(files))
