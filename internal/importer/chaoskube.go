@@ -168,12 +168,14 @@ func (k *kubeConv) disable(format string, args ...any) {
 }
 
 // ownerKindsOf maps a pod owner's kind, as chaoskube's --kinds sees it, to
-// chaosd's ownerKinds: a Deployment's pods are owned by a ReplicaSet.
+// chaosd's ownerKinds: a Deployment's pods are owned by a ReplicaSet, and
+// no pod is owned by a Deployment directly, so chaoskube's Deployment
+// matches no pod.
 func ownerKindsOf(kind string) []string {
 	switch kind {
 	case "ReplicaSet":
 		return []string{"Deployment", "ReplicaSet"}
-	case "Deployment", "StatefulSet", "DaemonSet":
+	case "StatefulSet", "DaemonSet":
 		return []string{kind}
 	}
 	return nil
@@ -208,7 +210,9 @@ func (k *kubeConv) kinds() {
 	var set []string // chaoskube: any include leaves out pods without an owner
 	for _, kind := range include {
 		mapped := ownerKindsOf(kind)
-		if mapped == nil {
+		if kind == "Deployment" {
+			k.d.note(nDriverIgnored, k.exp, "--kinds=Deployment: chaoskube compares the pod's direct owner, a ReplicaSet for a Deployment's pods, so it includes no pod; neither does chaosd (write ReplicaSet to include them)")
+		} else if mapped == nil {
 			k.d.warn(wUnsupportedFilter, k.exp, "--kinds: chaosd cannot target pods owned by a %s; they are left out", kind)
 		}
 		for _, m := range mapped {
@@ -218,7 +222,7 @@ func (k *kubeConv) kinds() {
 		}
 	}
 	for _, kind := range exclude {
-		mapped := ownerKindsOf(kind)
+		mapped := ownerKindsOf(kind) // !Deployment excludes nothing, as in chaoskube
 		set = slices.DeleteFunc(set, func(s string) bool { return slices.Contains(mapped, s) })
 	}
 	if len(set) == 0 {

@@ -69,6 +69,12 @@ func TestChaoskubeGolden(t *testing.T) {
 			notes: []string{"N003", "N004", "N007", "N014"},
 		},
 		{
+			// Likewise an included Deployment includes no pod in chaoskube.
+			name:  "including Deployment includes nothing, as in chaoskube",
+			args:  []string{"--kinds=Deployment,StatefulSet", "--labels=app=nginx"},
+			notes: []string{"N003", "N004", "N007", "N014"},
+		},
+		{
 			// chaoskube kills every --interval; a chaosd run lasts its
 			// observe window (1m by default), so 30s would silently halve
 			// the rate: a named warning, from chaosd's own validation.
