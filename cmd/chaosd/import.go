@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -77,8 +78,8 @@ func newImportKubeMonkeyCommand(write func(*cobra.Command, importer.Result) erro
 	cmd := &cobra.Command{
 		Use:   "kube-monkey [--config config.toml] [--apps workloads.yaml]",
 		Short: "Convert kube-monkey settings (config.toml or KUBEMONKEY_* environment) and labelled workloads",
-		Long: `Reads kube-monkey's settings from --config (its config.toml) or from KUBEMONKEY_*
-environment variables, and the opted-in apps from --apps: the output of
+		Long: `Reads kube-monkey's settings from --config (its config.toml) or from its environment
+variables (KUBEMONKEY_*, DEBUG_*, NOTIFICATIONS_*, KUBERNETES_HOST), and the opted-in apps from --apps: the output of
 kubectl get deploy,sts,ds -A -o yaml.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -93,7 +94,8 @@ kubectl get deploy,sts,ds -A -o yaml.`,
 				}
 			} else {
 				for _, kv := range os.Environ() {
-					if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, "KUBEMONKEY_") {
+					k, v, ok := strings.Cut(kv, "=")
+					if ok && slices.ContainsFunc(importer.KubeMonkeyEnvPrefixes, func(p string) bool { return strings.HasPrefix(k, p) }) {
 						env[k] = v
 					}
 				}

@@ -221,6 +221,11 @@ type Target struct {
 	// OwnerKinds limits pods to those owned by these kinds: Deployment,
 	// StatefulSet, DaemonSet, ReplicaSet, Pod (a bare pod).
 	OwnerKinds []string `koanf:"ownerKinds"`
+	// ExcludeOwnerKinds skips pods whose workload is of one of these kinds
+	// (as ownerKinds spells them, or any other controller kind such as
+	// Job); every other pod stays a candidate, including pods of custom
+	// controllers.
+	ExcludeOwnerKinds []string `koanf:"excludeOwnerKinds"`
 	// PodNamespace limits nodes to those running a pod of this namespace.
 	PodNamespace string `koanf:"podNamespace"`
 	// Label is the node label that defines a zone (zones only).

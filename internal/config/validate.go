@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -191,6 +192,8 @@ var targetActions = map[TargetKind][]ActionType{
 
 var ownerKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod"}
 
+var kindName = regexp.MustCompile(`^[A-Z][A-Za-z0-9]*$`)
+
 func validateTarget(path string, t Target, p Policy, errs *Errors) {
 	if _, ok := targetActions[t.Kind]; !ok {
 		errs.add(path+".kind", "must be one of pod, virtualservice, node, zone, url, got %q", t.Kind)
@@ -213,6 +216,13 @@ func validateTarget(path string, t Target, p Policy, errs *Errors) {
 			errs.add(fmt.Sprintf("%s.ownerKinds[%d]", path, i), "must be one of %s, got %q", strings.Join(ownerKinds, ", "), k)
 		}
 	}
+	for i, k := range t.ExcludeOwnerKinds {
+		// A Kubernetes kind is an UpperCamelCase name; anything else
+		// would never match and silently exclude nothing.
+		if !kindName.MatchString(k) {
+			errs.add(fmt.Sprintf("%s.excludeOwnerKinds[%d]", path, i), "must be a kind such as DaemonSet or Job, got %q", k)
+		}
+	}
 	onlyFor := func(field string, set bool, kinds ...TargetKind) {
 		if set && !slices.Contains(kinds, t.Kind) {
 			errs.add(path+"."+field, "does not apply to target kind %s", t.Kind)
@@ -221,6 +231,7 @@ func validateTarget(path string, t Target, p Policy, errs *Errors) {
 	onlyFor("namespaces", len(t.Namespaces) > 0, TargetPod, TargetVirtualService)
 	onlyFor("namespaceSelector", t.NamespaceSelector != "", TargetPod, TargetVirtualService)
 	onlyFor("ownerKinds", len(t.OwnerKinds) > 0, TargetPod)
+	onlyFor("excludeOwnerKinds", len(t.ExcludeOwnerKinds) > 0, TargetPod)
 	onlyFor("optIn", t.OptIn, TargetPod, TargetVirtualService, TargetNode)
 	onlyFor("podNamespace", t.PodNamespace != "", TargetNode, TargetZone)
 	onlyFor("label", t.Label != "", TargetZone)

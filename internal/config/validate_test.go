@@ -255,6 +255,11 @@ func TestParseErrors(t *testing.T) {
 			"experiments[0].target.ownerKinds: does not apply to target kind node",
 			"experiments[0].target.url: does not apply to target kind node",
 		}},
+		{"excluded owner kinds are kind names, for pods only", experimentDoc("",
+			"target: {kind: node, excludeOwnerKinds: [daemonset, Job]}", "action: {type: node-cordon}", "duration: 1m"), []string{
+			"experiments[0].target.excludeOwnerKinds: does not apply to target kind node",
+			`experiments[0].target.excludeOwnerKinds[0]: must be a kind such as DaemonSet or Job, got "daemonset"`,
+		}},
 		{"unknown owner kind", experimentDoc("", "target: {kind: pod, ownerKinds: [Job]}"), []string{
 			`experiments[0].target.ownerKinds[0]: must be one of Deployment, StatefulSet, DaemonSet, ReplicaSet, Pod, got "Job"`,
 		}},

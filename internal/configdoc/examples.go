@@ -22,6 +22,7 @@ var extraExamples = map[string]string{
 	"experiments[].target.namespaceSelector": "team=checkout",
 	"experiments[].target.optIn":             "true",
 	"experiments[].target.ownerKinds":        "[Deployment, StatefulSet]",
+	"experiments[].target.excludeOwnerKinds": "[DaemonSet]",
 	"experiments[].action.ignoreDaemonSets":  "false",
 	"experiments[].action.rate":              "100",
 	"experiments[].action.headers":           `{X-Chaos: "true"}`,

@@ -31,7 +31,7 @@ var (
 	// probeTargetValues sets each optional target field in turn.
 	probeTargetValues = map[string]string{
 		"namespaces": "[demo]", "namespaceSelector": "team=a", "selector": "app=a", "optIn": "true",
-		"ownerKinds": "[Deployment]", "podNamespace": "demo", "label": "zone", "url": "http://example.com",
+		"ownerKinds": "[Deployment]", "excludeOwnerKinds": "[Job]", "podNamespace": "demo", "label": "zone", "url": "http://example.com",
 	}
 )
 

@@ -168,12 +168,14 @@ func (k *kubeConv) disable(format string, args ...any) {
 }
 
 // ownerKindsOf maps a pod owner's kind, as chaoskube's --kinds sees it, to
-// chaosd's ownerKinds: a Deployment's pods are owned by a ReplicaSet.
+// chaosd's ownerKinds: a Deployment's pods are owned by a ReplicaSet, and
+// no pod is owned by a Deployment directly, so chaoskube's Deployment
+// matches no pod.
 func ownerKindsOf(kind string) []string {
 	switch kind {
 	case "ReplicaSet":
 		return []string{"Deployment", "ReplicaSet"}
-	case "Deployment", "StatefulSet", "DaemonSet":
+	case "StatefulSet", "DaemonSet":
 		return []string{kind}
 	}
 	return nil
@@ -181,6 +183,13 @@ func ownerKindsOf(kind string) []string {
 
 var allOwnerKinds = []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Pod"}
 
+// kinds maps --kinds as chaoskube v0.39.1 applies it (chaoskube/chaoskube.go,
+// filterByKinds): `included := len(reqIncl) == 0`, then for each owner
+// reference `selector := labels.Set{ref.Kind: ""}`, included when an
+// including requirement matches, and `if !req.Matches(selector) { included =
+// false }` for an excluding one. So exclusions alone keep every other owner
+// (Jobs, ReplicationControllers, custom controllers) and bare pods: chaosd's
+// excludeOwnerKinds, not an allow-list. Any inclusion leaves out bare pods.
 func (k *kubeConv) kinds() {
 	v, ok := k.flag("kinds")
 	if !ok {
@@ -194,39 +203,58 @@ func (k *kubeConv) kinds() {
 			include = append(include, item)
 		}
 	}
-	set := slices.Clone(allOwnerKinds)
-	unknownExcluded := false
-	if len(include) > 0 {
-		set = nil // chaoskube: any include leaves out pods without an owner
-		for _, kind := range include {
-			mapped := ownerKindsOf(kind)
-			if mapped == nil {
-				k.d.warn(wUnsupportedFilter, k.exp, "--kinds: chaosd cannot target pods owned by a %s; they are left out", kind)
-			}
-			for _, m := range mapped {
-				if !slices.Contains(set, m) {
-					set = append(set, m)
-				}
-			}
+	if len(include) == 0 {
+		k.excludeKinds(exclude)
+		return
+	}
+	var set []string // chaoskube: any include leaves out pods without an owner
+	for _, kind := range include {
+		mapped := ownerKindsOf(kind)
+		if kind == "Deployment" {
+			k.d.note(nDriverIgnored, k.exp, "--kinds=Deployment: chaoskube compares the pod's direct owner, a ReplicaSet for a Deployment's pods, so it includes no pod; neither does chaosd (write ReplicaSet to include them)")
+		} else if mapped == nil {
+			k.d.warn(wUnsupportedFilter, k.exp, "--kinds: chaosd cannot target pods owned by a %s; they are left out", kind)
 		}
-		if len(set) == 0 {
-			k.disable("--kinds=%s: none of these owners is one chaosd can target", v)
-			return
+		for _, m := range mapped {
+			if !slices.Contains(set, m) {
+				set = append(set, m)
+			}
 		}
 	}
 	for _, kind := range exclude {
-		mapped := ownerKindsOf(kind)
-		unknownExcluded = unknownExcluded || mapped == nil
+		mapped := ownerKindsOf(kind) // !Deployment excludes nothing, as in chaoskube
 		set = slices.DeleteFunc(set, func(s string) bool { return slices.Contains(mapped, s) })
 	}
 	if len(set) == 0 {
-		k.disable("--kinds=%s excludes every owner kind", v)
+		k.disable("--kinds=%s: none of these owners is one chaosd can target", v)
 		return
 	}
-	if len(set) < len(allOwnerKinds) || unknownExcluded {
-		slices.SortFunc(set, func(a, b string) int { return slices.Index(allOwnerKinds, a) - slices.Index(allOwnerKinds, b) })
-		k.exp.target.ownerKinds = set
+	slices.SortFunc(set, func(a, b string) int { return slices.Index(allOwnerKinds, a) - slices.Index(allOwnerKinds, b) })
+	k.exp.target.ownerKinds = set
+}
+
+// excludeKinds maps exclusion-only --kinds to excludeOwnerKinds. chaoskube
+// compares the kind of the pod's direct owner: !ReplicaSet leaves out a
+// Deployment's pods too (chaosd names them Deployment), and !Deployment
+// leaves out nothing, as no pod is owned by a Deployment.
+func (k *kubeConv) excludeKinds(exclude []string) {
+	var out []string
+	for _, kind := range exclude {
+		mapped := []string{kind}
+		switch kind {
+		case "ReplicaSet":
+			mapped = []string{"Deployment", "ReplicaSet"}
+		case "Deployment":
+			k.d.note(nDriverIgnored, k.exp, "--kinds=!Deployment: chaoskube compares the pod's direct owner, a ReplicaSet for a Deployment's pods, so it excludes nothing; neither does chaosd (write !ReplicaSet to leave them out)")
+			mapped = nil
+		}
+		for _, m := range mapped {
+			if !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
 	}
+	k.exp.target.excludeOwnerKinds = out
 }
 
 func (k *kubeConv) namespaces() {

@@ -48,6 +48,33 @@ func TestChaoskubeGolden(t *testing.T) {
 			notes:    []string{"N003", "N004", "N007"},
 		},
 		{
+			// Class 5. The args of linki/chaoskube examples/deployment/chaoskube.yaml
+			// at 58fc0b1d964a71d8bb9b9dd2e2e565c9dcde18c6 (v0.39.1), verbatim:
+			// --kinds=!DaemonSet keeps pods of Jobs, ReplicationControllers and
+			// custom controllers, so it becomes excludeOwnerKinds, no allow-list.
+			name: "upstream example deployment",
+			args: []string{
+				"--interval=10m", "--labels=environment=test", "--annotations=chaos.alpha.kubernetes.io/enabled=true",
+				"--kinds=!DaemonSet", "--namespaces=!kube-system", "--excluded-weekdays=Sat,Sun",
+				"--excluded-times-of-day=22:00-08:00,11:00-13:00", "--excluded-days-of-year=Apr1,Dec24", "--timezone=UTC",
+				"--minimum-age=1h", "--no-dry-run",
+			},
+			warnings: []string{"W012", "W017", "W018"},
+			notes:    []string{"N003"},
+		},
+		{
+			// chaoskube compares the direct owner: !Deployment excludes nothing.
+			name:  "excluding Deployment excludes nothing, as in chaoskube",
+			args:  []string{"--kinds=!Deployment,!Job", "--labels=app=nginx"},
+			notes: []string{"N003", "N004", "N007", "N014"},
+		},
+		{
+			// Likewise an included Deployment includes no pod in chaoskube.
+			name:  "including Deployment includes nothing, as in chaoskube",
+			args:  []string{"--kinds=Deployment,StatefulSet", "--labels=app=nginx"},
+			notes: []string{"N003", "N004", "N007", "N014"},
+		},
+		{
 			// chaoskube kills every --interval; a chaosd run lasts its
 			// observe window (1m by default), so 30s would silently halve
 			// the rate: a named warning, from chaosd's own validation.
@@ -71,6 +98,22 @@ func TestChaoskubeGolden(t *testing.T) {
 				t.Errorf("notes %v, want %v:\n%v", got, tt.notes, res.Notes)
 			}
 			golden(t, filepath.Join("chaoskube", dnsLabel(tt.name)+".golden"), res.Config)
+		})
+	}
+}
+
+// A flag given twice makes chaoskube's kingpin refuse to start ("flag
+// 'interval' cannot be repeated"), so the importer refuses it too.
+func TestChaoskubeRefusesRepeatedFlags(t *testing.T) {
+	for name, args := range map[string][]string{
+		"value flag":            {"--interval=10m", "--labels=app=a", "--interval", "5m"},
+		"bool and its negation": {"--dry-run", "--no-dry-run"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := testOptions(nil).Chaoskube(args)
+			if err == nil || !strings.Contains(err.Error(), "given twice") {
+				t.Fatalf("error %v, want one naming the repeated flag", err)
+			}
 		})
 	}
 }

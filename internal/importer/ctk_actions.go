@@ -21,6 +21,35 @@ var reverts = map[string][]config.ActionType{
 	"chaosistio.fault.actions.unset_fault":        {config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault},
 }
 
+// deprecatedAlias is a driver function that still works by calling another.
+type deprecatedAlias struct {
+	to, how string
+	rename  func(a *args) // the arguments as the replacement receives them
+}
+
+// deprecatedAliases are the deprecated functions chaosd converts like their
+// replacement, as the driver runs them. chaostoolkit-kubernetes 0.39.0,
+// chaosk8s/pod/actions.py, delete_pods(name=None, ns="default",
+// label_selector=None): `_log_deprecated("delete_pods", "terminate_pods");
+// return terminate_pods(name_pattern=name, label_selector=label_selector, ns=ns)`.
+var deprecatedAliases = map[string]deprecatedAlias{
+	"chaosk8s.pod.actions.delete_pods": {
+		to:  "chaosk8s.pod.actions.terminate_pods",
+		how: "its name is terminate_pods' name_pattern",
+		rename: func(a *args) {
+			if v, ok := a.m["name"]; ok {
+				m := make(map[string]any, len(a.m))
+				for k, x := range a.m {
+					m[k] = x
+				}
+				delete(m, "name")
+				m["name_pattern"] = v
+				a.m = m
+			}
+		},
+	},
+}
+
 func (c *ctkConv) action(where string, act ctkActivity) {
 	p := act.Provider
 	label := where
@@ -39,6 +68,11 @@ func (c *ctkConv) action(where string, act ctkActivity) {
 	substituted, missing := c.substMissing(p.args())
 	a := newArgs(asMap(substituted))
 	var f *fault
+	if alias, ok := deprecatedAliases[fn]; ok {
+		c.note(nDeprecatedAlias, nil, label, "%s is a deprecated alias of %s (%s); converted like it", fn, alias.to, alias.how)
+		alias.rename(a)
+		fn = alias.to
+	}
 	switch fn {
 	case "chaosk8s.pod.actions.terminate_pods":
 		f = c.terminatePods(label, a)
@@ -128,8 +162,9 @@ func (c *ctkConv) terminatePods(label string, a *args) *fault {
 
 // nodes maps drain_nodes, delete_nodes and cordon_node of chaosk8s.node.actions.
 func (c *ctkConv) nodes(label string, a *args, typ config.ActionType) *fault {
-	t := draftTarget{kind: string(config.TargetNode), selector: a.str("label_selector"), podNamespace: a.str("pod_namespace")}
+	t := draftTarget{kind: string(config.TargetNode), selector: a.str("label_selector")}
 	e := c.newExperiment(t, draftAction{typ: string(typ)})
+	c.podFilter(label, a, e)
 	if name := a.str("name"); name != "" {
 		e.target.selector = joinSelector(e.target.selector, "kubernetes.io/hostname="+name)
 		c.note(nNamedNode, e, label, "node %q is selected by its kubernetes.io/hostname label", name)
@@ -150,9 +185,6 @@ func (c *ctkConv) nodes(label string, a *args, typ config.ActionType) *fault {
 		// chaosk8s drains or cordons every matching node when no count is given.
 		e.target.mode = "all"
 	}
-	if sel := a.str("pod_label_selector"); sel != "" {
-		c.disable(e, label, "pod_label_selector %q: chaosd selects nodes by a pod namespace (podNamespace), not by pod labels", sel)
-	}
 	f := &fault{exp: e, holds: typ != config.ActionNodeDelete}
 	switch typ {
 	case config.ActionNodeDrain:
@@ -167,6 +199,26 @@ func (c *ctkConv) nodes(label string, a *args, typ config.ActionType) *fault {
 		}
 	}
 	return f
+}
+
+// podFilter maps the node actions' pod filter as the driver applies it.
+// chaostoolkit-kubernetes 0.39.0, chaosk8s/node/actions.py, _select_nodes:
+// `if pod_label_selector and pod_namespace: pods = v1.list_namespaced_pod(
+// pod_namespace, label_selector=pod_label_selector)` keeps the nodes running
+// one of those pods; with only one of the two given, nothing is filtered.
+func (c *ctkConv) podFilter(label string, a *args, e *draftExperiment) {
+	ns, sel := a.str("pod_namespace"), a.str("pod_label_selector")
+	switch {
+	case ns != "" && sel != "":
+		// chaosd's podNamespace keeps nodes running any pod of the
+		// namespace, more than those running a pod with these labels.
+		e.target.podNamespace = ns
+		c.disable(e, label, "pod_label_selector %q: chaosd keeps nodes running any pod of %s (podNamespace), not only pods with these labels", sel, ns)
+	case ns != "":
+		c.note(nDriverIgnored, e, label, "pod_namespace %q without pod_label_selector filters nothing in the driver; every matching node stays a candidate", ns)
+	case sel != "":
+		c.note(nDriverIgnored, e, label, "pod_label_selector %q without pod_namespace filters nothing in the driver; every matching node stays a candidate", sel)
+	}
 }
 
 func (c *ctkConv) rollback(where string, act ctkActivity) {

@@ -2,6 +2,9 @@ package importer
 
 import (
 	"fmt"
+	"math"
+	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -36,11 +39,12 @@ func (c *ctkConv) probe(where string, act ctkActivity) {
 	if a.has("when") {
 		c.warn(wUnsupportedArgument, nil, label, "when %q: guard checks always query the current time", a.str("when"))
 	}
-	minV, maxV, empty, ok := promTolerance(act.Tolerance)
-	if !ok {
-		c.warn(wUnsupportedTol, nil, label, "tolerance %v cannot be expressed as min/max or empty; state the bound in the query (e.g. `... > 0.05` with empty: true) and add the check by hand", act.Tolerance)
+	tc, why := promTolerance(act.Tolerance, query)
+	if why != "" {
+		c.warn(wUnsupportedTol, nil, label, "tolerance %v: %s; no guard check was added: state the bound in the query (e.g. `... > 0.05` with empty: true) and add the check by hand", act.Tolerance, why)
 		return
 	}
+	query, minV, maxV, empty := tc.expr, tc.min, tc.max, tc.empty
 	if base, ok := c.vars.values["prometheus_base_url"].(string); ok && base != "" && c.d.promURL == "" {
 		c.d.promURL = strings.TrimRight(base, "/")
 	}
@@ -77,32 +81,103 @@ func probeHint(p *ctkProvider) string {
 	return "chaosd judges runs only by Prometheus checks and Alertmanager alerts"
 }
 
+// tolCheck is a tolerance as a guard check.
+type tolCheck struct {
+	expr     string
+	min, max *float64
+	empty    bool
+}
+
 // promTolerance reads the tolerances that bound a query's value: a range
-// [min, max], a jsonpath tolerance expecting one value, or one expecting
-// no result at all (count: 0).
-func promTolerance(t any) (minV, maxV *float64, empty, ok bool) {
+// [min, max], or a jsonpath one (see promJSONPath). why says what has no
+// equivalent; the probe then becomes a warning, never a looser check.
+func promTolerance(t any, query string) (tolCheck, string) {
 	m := asMap(t)
 	switch m["type"] {
 	case "range":
 		r, _ := m["range"].([]any)
 		if len(r) != 2 {
-			return nil, nil, false, false
+			return tolCheck{}, "a range needs [min, max]"
 		}
 		lo, ok1 := toFloat(r[0])
 		hi, ok2 := toFloat(r[1])
 		if !ok1 || !ok2 || lo > hi {
-			return nil, nil, false, false
+			return tolCheck{}, "the range is not two numbers, lowest first"
 		}
-		return &lo, &hi, false, true
+		return tolCheck{expr: query, min: &lo, max: &hi}, ""
 	case "jsonpath":
-		if n, ok := toFloat(m["count"]); ok && n == 0 {
-			return nil, nil, true, true
+		return promJSONPath(m, query)
+	}
+	return tolCheck{}, "only range and jsonpath tolerances bound a query's value"
+}
+
+// seriesFilter is a jsonpath filter on the sample value of each series,
+// the one form that has a PromQL equivalent: $.data.result.*[?(@.value[1] != "0")].
+// In jsonpath2, the library chaostoolkit-lib uses, a filter tests the node
+// it follows and equality is "=" (chaostoolkit-lib tests/test_tolerance.py:
+// `"$.foo.*[?(@.baz=2)]", "count": 1`), so the series are enumerated first.
+var seriesFilter = regexp.MustCompile(`^\$\.data\.result(?:\.\*|\[\*\])\[\?\(@\.value\[1\](=|!=)(.+)\)\]$`)
+
+// promOp is PromQL's spelling of a jsonpath2 comparison.
+var promOp = map[string]string{"=": "==", "!=": "!="}
+
+// promJSONPath maps a jsonpath tolerance on the probe's result, which is
+// Prometheus' JSON as is (chaostoolkit-prometheus 0.6.0, probes.py, query:
+// `return r.json()`), as chaostoolkit-lib 1.45.0 judges it (hypothesis.py,
+// within_tolerance): `values = [m.current_value for m in px.match(value)];
+// result = len(values) > 0; if count_value is not None: result =
+// len(values) == count_value`, and with expect `result = values == [expect]`.
+// A filter on the sample value becomes the PromQL comparison that keeps the
+// same series; the number of matches becomes an empty-or-not check on it.
+func promJSONPath(m map[string]any, query string) (tolCheck, string) {
+	if target, ok := m["target"]; ok {
+		return tolCheck{}, fmt.Sprintf("target %v picks a part of the result chaosd does not see", target)
+	}
+	path := strings.Join(strings.Fields(fmt.Sprint(m["path"])), "")
+	count, hasCount := toFloat(m["count"])
+	_, hasExpect := m["expect"]
+	series := ""
+	switch {
+	case strings.Contains(path, "[?("):
+		f := seriesFilter.FindStringSubmatch(path)
+		if f == nil {
+			return tolCheck{}, fmt.Sprintf("the filter in %s has no PromQL equivalent chaosd can write (only $.data.result.*[?(@.value[1] = or != a quoted number)] maps)", path)
+		}
+		op, lit := f[1], f[2]
+		num, quoted := strings.Trim(lit, `'"`), len(lit) > 1 && (lit[0] == '\'' || lit[0] == '"') && lit[len(lit)-1] == lit[0]
+		if !quoted {
+			return tolCheck{}, fmt.Sprintf("%s compares the sample value, a string in Prometheus' JSON, with the number %s: they are never equal, so the filter keeps every or no series; quote the number", path, lit)
+		}
+		// Prometheus writes sample values with strconv's 'f', -1 format;
+		// the source compares strings, so another spelling never matches.
+		v, err := strconv.ParseFloat(num, 64)
+		if err != nil || strconv.FormatFloat(v, 'f', -1, 64) != num {
+			return tolCheck{}, fmt.Sprintf("%s compares with %s, which is not how Prometheus writes a sample value", path, lit)
+		}
+		series = fmt.Sprintf("(%s) %s %s", query, promOp[op], num)
+	case path == "$.data.result[*]" || path == "$.data.result.*":
+		series = query
+	}
+	if series == "" { // a path into one value: the number it must equal, or no result
+		if hasCount && count == 0 {
+			return tolCheck{expr: query, empty: true}, ""
 		}
 		if v, ok := toFloat(m["expect"]); ok {
-			return &v, ptr(v), false, true
+			return tolCheck{expr: query, min: &v, max: ptr(v)}, ""
 		}
+		return tolCheck{}, fmt.Sprintf("path %s is not one chaosd can judge", path)
 	}
-	return nil, nil, false, false
+	switch {
+	case hasExpect:
+		return tolCheck{}, fmt.Sprintf("expect compares whole series found by %s", path)
+	case hasCount && count == 0:
+		return tolCheck{expr: series, empty: true}, ""
+	case hasCount && count > 0 && count == math.Trunc(count):
+		return tolCheck{expr: fmt.Sprintf("(count(%s) or vector(0)) != %s", series, strconv.FormatFloat(count, 'f', -1, 64)), empty: true}, ""
+	case hasCount:
+		return tolCheck{}, fmt.Sprintf("count %v is not a number of series", m["count"])
+	}
+	return tolCheck{expr: "absent(" + series + ")", empty: true}, "" // at least one series
 }
 
 func ptrEq(a, b *float64) bool {

@@ -23,14 +23,23 @@ func TestChaosToolkitGolden(t *testing.T) {
 		{file: "abort-50.yaml", warnings: []string{"W004"}, notes: []string{"N001", "N002", "N003", "N004"}},
 		{file: "abort-100.yaml", warnings: []string{"W004"}, notes: []string{"N001", "N002", "N003", "N004", "N008"}},
 		{file: "abort-delay.yaml", warnings: []string{"W004"}, notes: []string{"N001", "N002", "N003", "N004", "N011"}},
-		{file: "drain-node.yaml", notes: []string{"N001", "N002", "N003", "N004", "N005"}},
-		{file: "delete-node.yaml", notes: []string{"N002", "N003", "N004", "N005"}},
+		{file: "drain-node.yaml", notes: []string{"N001", "N002", "N003", "N004", "N005", "N014"}},
+		{file: "delete-node.yaml", notes: []string{"N002", "N003", "N004", "N005", "N014"}},
 		{file: "random-pod.yaml", notes: []string{"N002", "N003", "N004"}},
 		{file: "pauses.yaml", warnings: []string{"W001", "W002"}, notes: []string{"N001", "N002", "N003", "N004", "N006"}},
 		{file: "configuration-env.yaml", warnings: []string{"W006", "W010"}, notes: []string{"N002", "N003", "N004", "N005"}},
 		{file: "unsupported.yaml", warnings: []string{"W001", "W002", "W003", "W008", "W011", "W015"}, notes: []string{"N002", "N003", "N004", "N006"}},
 		{file: "name-pattern.yaml", warnings: []string{"W005", "W013"}, notes: []string{"N002", "N003", "N004"}},
 		{file: "set-fault.json", warnings: []string{"W004", "W007"}, notes: []string{"N001", "N002", "N003", "N004"}},
+		// Class 1: a jsonpath filter on the sample value becomes the PromQL
+		// comparison keeping the same series; other filters are W003.
+		{file: "prometheus-jsonpath-filters.yaml", warnings: []string{"W003"}, notes: []string{"N002", "N003", "N004"}},
+		// Class 3: delete_pods runs terminate_pods(name_pattern=name), so it
+		// converts like it (a name disables, a label selector maps), noted.
+		{file: "delete-pods-deprecated.json", warnings: []string{"W005", "W010", "W013"}, notes: []string{"N002", "N003", "N004", "N006", "N013"}},
+		// Class 2: both pod filters narrow the nodes in the driver; chaosd's
+		// podNamespace alone would be wider, so the experiment is disabled.
+		{file: "drain-by-pod-label.yaml", warnings: []string{"W005"}, notes: []string{"N001", "N002", "N003", "N004", "N008"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -69,8 +78,8 @@ func TestChaosToolkitAllInOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := mustParse(t, res)
-	if n := len(cfg.Guard.Prometheus.Checks); n != 2 {
-		t.Errorf("%d guard checks, want the 2 distinct ones", n)
+	if n := len(cfg.Guard.Prometheus.Checks); n != 5 {
+		t.Errorf("%d guard checks, want the 5 distinct ones", n)
 	}
 	if len(cfg.Experiments) < 2*len(files)/2 {
 		t.Errorf("only %d experiments from %d files", len(cfg.Experiments), len(files))
@@ -116,10 +125,12 @@ func TestChaosToolkitMapping(t *testing.T) {
 			},
 		},
 		{
-			name: "drain keeps pod namespace, local storage and timeout", file: "drain-node.yaml",
+			// chaosk8s filters nodes by pods only when pod_label_selector
+			// comes with pod_namespace; alone, pod_namespace filters nothing.
+			name: "drain keeps local storage and timeout, and ignores a lone pod namespace as the driver does", file: "drain-node.yaml",
 			check: func(t *testing.T, e config.Experiment) {
 				a := e.Action
-				if a.Type != config.ActionNodeDrain || !a.DeleteEmptyDirData || a.Timeout.String() != "3m0s" || e.Target.PodNamespace != "go-demo-8" || e.Target.Selector != "kubernetes.io/os=linux" {
+				if a.Type != config.ActionNodeDrain || !a.DeleteEmptyDirData || a.Timeout.String() != "3m0s" || e.Target.PodNamespace != "" || e.Target.Selector != "kubernetes.io/os=linux" || e.Disabled {
 					t.Errorf("experiment %+v", e)
 				}
 			},

@@ -60,6 +60,7 @@ type draftTarget struct {
 	selector          string
 	optIn             bool
 	ownerKinds        []string
+	excludeOwnerKinds []string
 	podNamespace      string
 	mode              string // "" is chaosd's default, one
 }

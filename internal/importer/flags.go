@@ -13,7 +13,7 @@ const (
 	flagBool                  // --name, --no-name, --name=false
 )
 
-// parsedFlags holds the last value given for each flag, in kingpin's
+// parsedFlags holds the value given for each flag, in kingpin's
 // syntax, and the flags that are not in the table.
 type parsedFlags struct {
 	values  map[string]string
@@ -28,9 +28,21 @@ func (p parsedFlags) get(name string) (string, bool) {
 // parseFlags reads --name=value, --name value, --bool, --no-bool and
 // --bool=false. A flag not in known is recorded as unknown (with the word
 // after it, which is taken for its value); a known flag that takes a value
-// without one is an error.
+// without one is an error, and so is a flag given twice: chaoskube's
+// kingpin v2.4.0 refuses to start then (app.go, setValues:
+// `if _, ok := flagSet[clause.name]; ok { if v, ok := clause.value.(repeatableFlag);
+// !ok || !v.IsCumulative() { return nil, fmt.Errorf("flag '%s' cannot be repeated", ...)`),
+// and none of chaoskube's flags is cumulative. --no-x is the same flag as --x.
 func parseFlags(args []string, known map[string]flagKind) (parsedFlags, error) {
 	p := parsedFlags{values: map[string]string{}}
+	seen := map[string]bool{}
+	once := func(name string) error {
+		if seen[name] {
+			return fmt.Errorf("flag --%s is given twice; chaoskube refuses to start with \"flag '%s' cannot be repeated\"", name, name)
+		}
+		seen[name] = true
+		return nil
+	}
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		if !strings.HasPrefix(arg, "-") {
@@ -40,6 +52,9 @@ func parseFlags(args []string, known map[string]flagKind) (parsedFlags, error) {
 		kind, ok := known[name]
 		if !ok {
 			if base, negated := strings.CutPrefix(name, "no-"); negated && known[base] == flagBool && !hasValue {
+				if err := once(base); err != nil {
+					return p, err
+				}
 				p.values[base] = "false"
 				continue
 			}
@@ -48,6 +63,9 @@ func parseFlags(args []string, known map[string]flagKind) (parsedFlags, error) {
 				i++ // its value
 			}
 			continue
+		}
+		if err := once(name); err != nil {
+			return p, err
 		}
 		switch {
 		case hasValue:

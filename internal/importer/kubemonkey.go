@@ -188,10 +188,36 @@ func (m *monkeyConv) namespaces(get func(string) (string, bool)) {
 	}
 }
 
+// kube-monkey's settings that are not KUBEMONKEY_*, as viper reads them
+// from config.toml's other sections or the environment (kube-monkey v0.5.3,
+// internal/pkg/config/param/param.go: `ClusterAPIServerHost = "kubernetes.host"`,
+// `DebugEnabled = "debug.enabled"`, ..., `NotificationsEnabled =
+// "notifications.enabled"`, `NotificationsProxy = "notifications.proxy"`,
+// `NotificationsReportSchedule = "notifications.reportSchedule"`,
+// `NotificationsAttacks = "notifications.attacks"`, a table of endpoint,
+// message and headers; config.go: `viper.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))`).
+var (
+	kmDebugEnv = []string{"DEBUG_ENABLED", "DEBUG_FORCE_SHOULD_KILL", "DEBUG_SCHEDULE_IMMEDIATE_KILL", "DEBUG_SCHEDULE_DELAY"}
+	kmHostEnv  = "KUBERNETES_HOST"
+	kmNotifEnv = "NOTIFICATIONS_"
+)
+
+// KubeMonkeyEnvPrefixes are the environment variables kube-monkey reads,
+// by prefix, for callers that collect them from os.Environ.
+var KubeMonkeyEnvPrefixes = []string{"KUBEMONKEY_", "DEBUG_", kmNotifEnv, kmHostEnv}
+
+// unknownSettings names every setting the translation does not map, so
+// that nothing in the input is dropped without a word.
 func (m *monkeyConv) unknownSettings() {
-	var keys []string
+	var keys, notif []string
 	for k := range m.env {
-		if strings.HasPrefix(k, "KUBEMONKEY_") && !slices.Contains(kubeMonkeyEnv, k) {
+		switch {
+		case slices.Contains(kubeMonkeyEnv, k), slices.Contains(kmDebugEnv, k):
+		case k == kmHostEnv:
+			m.d.note(nIgnoredFlag, nil, "%s only changes how kube-monkey reaches the API server; chaosd uses its in-cluster credentials", k)
+		case strings.HasPrefix(k, kmNotifEnv):
+			notif = append(notif, k)
+		default:
 			keys = append(keys, k)
 		}
 	}
@@ -199,11 +225,28 @@ func (m *monkeyConv) unknownSettings() {
 	for _, k := range keys {
 		m.d.warn(wUnsupportedFlag, nil, "%s is not a kube-monkey setting chaosd can translate; ignored", k)
 	}
-	for _, k := range []string{"DEBUG_ENABLED", "DEBUG_FORCE_SHOULD_KILL", "DEBUG_SCHEDULE_IMMEDIATE_KILL", "DEBUG_SCHEDULE_DELAY"} {
+	m.notifications(notif)
+	for _, k := range kmDebugEnv {
 		if v, ok := m.env[k]; ok && v != "" && v != "false" {
 			m.d.warn(wUnsupportedFlag, nil, "%s=%s: kube-monkey's debug mode has no equivalent; run one experiment now with `chaosd once NAME -f FILE`", k, v)
 		}
 	}
+}
+
+// notifications names kube-monkey's attack notifications: it posts its own
+// message template per kill, chaosd's notifications.webhook posts a report
+// per run, so nothing is converted. Values are not repeated: endpoints and
+// headers often carry secrets.
+func (m *monkeyConv) notifications(keys []string) {
+	if len(keys) == 0 {
+		return
+	}
+	slices.Sort(keys)
+	if on, _ := strconv.ParseBool(strings.TrimSpace(m.env["NOTIFICATIONS_ENABLED"])); !on {
+		m.d.note(nIgnoredFlag, nil, "%s: kube-monkey's notifications are off; chaosd's are off too", strings.Join(keys, ", "))
+		return
+	}
+	m.d.warn(wUnsupportedSection, nil, "%s: kube-monkey posts its own message to an endpoint after each attack; chaosd's notifications.webhook (or slack) posts a report after each run instead, so set it up by hand (keep the URL in webhookURLFile or webhookURLEnv)", strings.Join(keys, ", "))
 }
 
 // allowed reports whether kube-monkey would touch a namespace: it must

@@ -25,6 +25,7 @@ func TestKubeMonkeyGolden(t *testing.T) {
 	tests := []struct {
 		name     string
 		env      map[string]string
+		toml     string // testdata/kubemonkey file read instead of env
 		apps     bool
 		warnings []string
 		notes    []string
@@ -50,12 +51,34 @@ func TestKubeMonkeyGolden(t *testing.T) {
 			warnings: []string{"W005", "W009", "W019"},
 			notes:    []string{"N003", "N004", "N006", "N007"},
 		},
+		{
+			// Class 7: [notifications] and [kubernetes] are named, not
+			// dropped: enabled notifications are a warning, the API host a note.
+			name: "readme notifications", toml: "readme-notifications.toml", apps: true,
+			warnings: []string{"W014", "W015", "W016"},
+			notes:    []string{"N003", "N004", "N006", "N009", "N012"},
+		},
+		{
+			// The chart's own config.toml: notifications off, debug off.
+			name: "helm chart defaults", toml: "helm-chart-defaults.toml", apps: true,
+			warnings: []string{"W014", "W016"},
+			notes:    []string{"N003", "N004", "N006", "N009", "N012"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var apps []App
 			if tt.apps {
 				apps = readApps(t)
+			}
+			if tt.toml != "" {
+				data, err := os.ReadFile(filepath.Join("testdata", "kubemonkey", tt.toml))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if tt.env, err = KubeMonkeyTOML(data); err != nil {
+					t.Fatal(err)
+				}
 			}
 			res, err := testOptions(nil).KubeMonkey(tt.env, apps...)
 			if err != nil {

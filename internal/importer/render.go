@@ -212,6 +212,9 @@ func (t draftTarget) yaml() *yaml.Node {
 	if len(t.ownerKinds) > 0 {
 		n.set("ownerKinds", flowSeq(t.ownerKinds...))
 	}
+	if len(t.excludeOwnerKinds) > 0 {
+		n.set("excludeOwnerKinds", flowSeq(t.excludeOwnerKinds...))
+	}
 	if t.podNamespace != "" {
 		n.set("podNamespace", scalar(t.podNamespace))
 	}

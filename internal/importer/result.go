@@ -74,6 +74,8 @@ var (
 	nNamedNode          = kind{"N010", "named-node"}
 	nMergedFault        = kind{"N011", "merged-http-fault"}
 	nIdentifierSelector = kind{"N012", "identifier-selector"}
+	nDeprecatedAlias    = kind{"N013", "deprecated-alias"}
+	nDriverIgnored      = kind{"N014", "ignored-by-source"}
 )
 
 // Options tune a translation. The zero value is ready to use.

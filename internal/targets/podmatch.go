@@ -35,7 +35,12 @@ func (pm *podMatcher) namespaceFilter() func(namespace string) bool {
 // namespaceDecides reports whether the namespace alone decides a match, so
 // that counting the matches needs no look at the pods.
 func (pm *podMatcher) namespaceDecides() bool {
-	return pm.sel.labels.Empty() && len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn
+	return pm.sel.labels.Empty() && !pm.needsOwner()
+}
+
+// needsOwner reports whether matching a pod needs its controller.
+func (pm *podMatcher) needsOwner() bool {
+	return len(pm.t.OwnerKinds) > 0 || len(pm.t.ExcludeOwnerKinds) > 0 || pm.t.OptIn
 }
 
 // selects reports whether a pod matches the selectors. It resolves the
@@ -45,14 +50,15 @@ func (pm *podMatcher) selects(ctx context.Context, m *Meta) (bool, error) {
 	if !matchesSelectors(pm.sel, ns, m) {
 		return false, nil
 	}
-	if len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn {
+	if !pm.needsOwner() {
 		return true, nil
 	}
 	own, err := pm.owners.resolve(ctx, m)
 	if err != nil {
 		return false, err
 	}
-	if len(pm.t.OwnerKinds) > 0 && !slices.Contains(pm.t.OwnerKinds, (podMatch{meta: m, own: own}).workload().Kind) {
+	kind := (podMatch{meta: m, own: own}).workload().Kind
+	if len(pm.t.OwnerKinds) > 0 && !slices.Contains(pm.t.OwnerKinds, kind) || slices.Contains(pm.t.ExcludeOwnerKinds, kind) {
 		return false, nil
 	}
 	return !pm.t.OptIn || optedIn(m, own.controllerMeta(), own.topMeta(), ns), nil
@@ -99,7 +105,7 @@ func (pm *podMatcher) count(ctx context.Context, idx *PodIndex) (podView, int, e
 		view := idx.view(nil)
 		return view, view.spans(pm.namespaceFilter()).Len(), nil
 	}
-	if len(pm.t.OwnerKinds) == 0 && !pm.t.OptIn {
+	if !pm.needsOwner() {
 		view, n := idx.viewMatching(pm.sel.labels, pm.namespaceFilter())
 		return view, n, nil
 	}

@@ -89,6 +89,17 @@ func TestPickPodsRules(t *testing.T) {
 			considered: 3,
 		},
 		{
+			// chaoskube's --kinds=!DaemonSet: every other owner stays in,
+			// Jobs, ReplicationControllers and custom controllers included.
+			name: "excluded owner kinds leave every other owner in",
+			objs: cluster(deployment("shop", "web", 2, nil), daemonSet("shop", "agent", 1, nil), pod("shop", "lonely"),
+				pod("shop", "job-x", controlledBy("Job", "job")), pod("shop", "rc-x", controlledBy("ReplicationController", "rc")),
+				pod("shop", "custom-x", controlledBy("Rollout", "canary"))),
+			target:     config.Target{Kind: config.TargetPod, Mode: all, ExcludeOwnerKinds: []string{"DaemonSet", "Rollout"}},
+			want:       []string{"pod/shop/job-x", "pod/shop/lonely", "pod/shop/rc-x", "pod/shop/web-7d9f-0", "pod/shop/web-7d9f-1"},
+			considered: 5,
+		},
+		{
 			name: "namespaces, namespace selector and label selector combine",
 			objs: cluster(namespace("a", withLabels("team", "x")), namespace("b", withLabels("team", "x")), namespace("c"),
 				pod("a", "hit", withLabels("tier", "web")), pod("a", "wrong-label", withLabels("tier", "db")),

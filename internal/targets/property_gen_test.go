@@ -219,6 +219,9 @@ func genTarget(r *rand.Rand) config.Target {
 		if t.Kind == config.TargetPod && chance(r, 0.3) {
 			t.OwnerKinds = []string{pickOne(r, KindDeployment, KindStatefulSet, KindDaemonSet, KindReplicaSet, KindPod), pickOne(r, KindDeployment, KindPod)}
 		}
+		if t.Kind == config.TargetPod && chance(r, 0.2) {
+			t.ExcludeOwnerKinds = []string{pickOne(r, KindDeployment, KindStatefulSet, KindDaemonSet, KindReplicaSet, KindPod, "Job")}
+		}
 	case config.TargetNode, config.TargetZone:
 		if chance(r, 0.3) {
 			t.Selector = pickOne(r, "pool=gp", "pool!=gpu")

@@ -259,7 +259,7 @@ func (o *oracle) pods() []candidate {
 		kind, name, owners := o.podWorkload(p)
 		all := append([]metav1.Object{p, ns}, owners...)
 		if !o.namespaceSelected(p.Namespace) || !sel.Matches(labels.Set(p.Labels)) ||
-			(len(o.t.OwnerKinds) > 0 && !slices.Contains(o.t.OwnerKinds, kind)) ||
+			(len(o.t.OwnerKinds) > 0 && !slices.Contains(o.t.OwnerKinds, kind)) || slices.Contains(o.t.ExcludeOwnerKinds, kind) ||
 			(o.t.OptIn && !anyAnnotated(AnnotationEnabled, all...)) {
 			continue
 		}
