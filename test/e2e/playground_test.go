@@ -240,7 +240,7 @@ func playgroundTrafficFault(t *testing.T, base, output string) {
 	}
 	prom := m[1]
 	var run playgroundRun
-	// Activations every 2m with 30s jitter, a 45s run: 8 minutes is a hang guard.
+	// Activations every 90s with 20s jitter, a 45s run: 8 minutes is a hang guard.
 	eventually(t, 8*time.Minute, "a finished run of abort-grpc-demo", func() bool {
 		runs, err := playgroundRuns(base)
 		if err != nil {

@@ -66,7 +66,7 @@ func demo(ctx context.Context, args []string) error {
 		return errors.Join(err, shutdown(c, os.Stderr))
 	}
 	_, err = exec.LookPath("kubectl")
-	printDemoGuide(os.Stdout, c, listen, chaosdBin, err == nil)
+	printDemoGuide(os.Stdout, c, listen, chaosdBin, cfgPath, err == nil)
 	extra := append([]string{"--listen", listen, "--namespace", "chaosd", "--configmap", "chaosd-config",
 		"--journal-dir", filepath.Join(c.Dir, "journal"), "--log-format", "console"}, fs.Args()...)
 	runErr := runChaosd(ctx, c, chaosdBin, cfgPath, extra)
@@ -102,7 +102,7 @@ func createChaosdNamespace(ctx context.Context, c *cluster.Cluster) error {
 // printed (TestSmokePlayground follows them): Debian's Prometheus serves its
 // pages under /classic, Debian's Alertmanager has no web UI (its API is
 // linked instead), and chaosd is named by the path it was started from.
-func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin string, kubectl bool) {
+func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin, cfgPath string, kubectl bool) {
 	fmt.Fprintf(w, `
 chaosd playground
   status page    http://%[1]s/            (runs, verdicts, active faults, next activations)
@@ -125,6 +125,7 @@ chaosd playground
 	} else {
 		fmt.Fprintf(w, "  kubectl        not on PATH; with one: KUBECONFIG=%s kubectl get pods -n go-demo-8\n", c.Kubeconfig)
 	}
+	fmt.Fprintf(w, "  config         %s   (edit and save: chaosd reloads it)\n", cfgPath)
 	fmt.Fprint(w, "  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)\n\n")
 }
 
