@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,7 +73,7 @@ func TestImageRunsReadOnlyAsNonroot(t *testing.T) {
 		}
 	})
 	t.Run("image user", func(t *testing.T) {
-		out, err := exec.Command(pm.bin, "image", "inspect", "--format", "{{.Config.User}}", id).CombinedOutput()
+		out, err := pm.cmd("image", "inspect", "--format", "{{.Config.User}}", id).CombinedOutput()
 		if got := strings.TrimSpace(string(out)); err != nil || got != "65532:65532" {
 			t.Errorf("podman image inspect: user %q (%v), want 65532:65532", got, err)
 		}
@@ -134,6 +135,15 @@ func chartSecurityFlags(t *testing.T) []string {
 type containerRuntime struct {
 	bin  string
 	opts []string
+	// store is podman's global flags for a storage of this test's own, so
+	// that concurrent test runs (two suites on one machine) never see or
+	// remove each other's images: a reproducible build gives them the same ID.
+	store []string
+}
+
+// cmd is podman with the test's own storage.
+func (r *containerRuntime) cmd(args ...string) *exec.Cmd {
+	return exec.Command(r.bin, append(slices.Clone(r.store), args...)...)
 }
 
 // podman finds a working podman or skips, printing podman's own error. On
@@ -146,18 +156,25 @@ func podman(t *testing.T) *containerRuntime {
 	if err != nil {
 		t.Skipf("no container runtime: %v (hack/deps.sh installs Debian's podman)", err)
 	}
-	if out, err := exec.Command(bin, "info").CombinedOutput(); err != nil {
+	// Not t.TempDir(): podman refuses a runroot longer than 50 characters.
+	dir, err := os.MkdirTemp("", "chaosd-podman-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	r := &containerRuntime{bin: bin, opts: []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"},
+		store: []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"), "--storage-driver", "vfs"}}
+	if out, err := r.cmd("info").CombinedOutput(); err != nil {
 		t.Skipf("podman does not work here: podman info: %v\n%s", err, out)
 	}
-	r := &containerRuntime{bin: bin, opts: []string{"--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}}
 	if _, err := exec.LookPath("runc"); err == nil {
 		r.opts = append(r.opts, "--runtime", "runc")
 	}
 	return r
 }
 
-// load loads a docker-archive and returns the image ID (its config digest).
-// It removes the image at the end unless it was there before.
+// load loads a docker-archive into the test's own storage (removed with
+// the test's temp dir) and returns the image ID (its config digest).
 func (r *containerRuntime) load(t *testing.T, tarPath string) string {
 	t.Helper()
 	img, err := tarball.ImageFromPath(tarPath, nil)
@@ -168,19 +185,10 @@ func (r *containerRuntime) load(t *testing.T, tarPath string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := cfg.Hex
-	existed := exec.Command(r.bin, "image", "exists", id).Run() == nil
-	if out, err := exec.Command(r.bin, "load", "-i", tarPath).CombinedOutput(); err != nil {
+	if out, err := r.cmd("load", "-i", tarPath).CombinedOutput(); err != nil {
 		t.Fatalf("podman load -i %s: %v\n%s", tarPath, err, out)
 	}
-	if !existed {
-		t.Cleanup(func() {
-			if out, err := exec.Command(r.bin, "rmi", "-f", id).CombinedOutput(); err != nil {
-				t.Logf("podman rmi %s: %v\n%s", id, err, out)
-			}
-		})
-	}
-	return id
+	return cfg.Hex
 }
 
 // run runs the image once and returns its output and exit code. Exit code
@@ -193,7 +201,7 @@ func (r *containerRuntime) run(t *testing.T, id string, opts, podmanArgs, args [
 	cmdline = append(cmdline, opts...)
 	cmdline = append(cmdline, podmanArgs...)
 	cmdline = append(append(cmdline, id), args...)
-	cmd := exec.Command(r.bin, cmdline...)
+	cmd := r.cmd(cmdline...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
