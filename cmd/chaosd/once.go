@@ -24,6 +24,10 @@ const (
 	// exitFaultLeft: a revert left a fault in place because another writer
 	// changed it while chaosd held it; nobody owns it now.
 	exitFaultLeft = 5
+	// exitAlertGap: an SLI moved beyond tolerance and no alert fired.
+	exitAlertGap = 6
+	// exitNoEffect: the fault did not take effect, or too little traffic.
+	exitNoEffect = 7
 )
 
 func newOnceCommand(g *globalOptions) *cobra.Command {
@@ -44,7 +48,10 @@ its pause switch on the ConfigMap cannot be read, or no target was eligible),
 4 aborted (stopped before a verdict; faults reverted), 5 fault left in place
 (another writer changed a fault while chaosd held it, so the revert left it:
 the summary names the route and the writer; remove it by hand if it should
-go). 2 for a held fault wins over 5, and 5 over the verdict's code.`,
+go), 6 alert gap (an SLI moved beyond its tolerance and no blocking alert
+fired), 7 no effect (the fault did not take effect, or the target carried
+too little traffic to judge). 2 for a held fault wins over 5, and 5 over the
+verdict's code. docs/verdicts.md ranks every verdict.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o, err := f.options(g)
@@ -101,6 +108,10 @@ func verdictExitCode(v guard.Verdict) int {
 		return exitSkipped
 	case guard.Aborted:
 		return exitAborted
+	case guard.AlertGap:
+		return exitAlertGap
+	case guard.NoEffect:
+		return exitNoEffect
 	}
 	return exitFailed
 }

@@ -87,7 +87,7 @@ func (r runObserver) DispatchFinished(rec journal.Record) {
 	r.d.notifier.d.Load().DispatchFinished(rec)
 	r.d.recent.add(rec)
 	eventType := "Normal"
-	if rec.Verdict == guard.Weakness || rec.Verdict == guard.Error {
+	if rec.Verdict == guard.Weakness || rec.Verdict == guard.Error || rec.Verdict == guard.AlertGap {
 		eventType = "Warning"
 	}
 	r.d.eventOnConfigMapWith(r.d.runEvents, eventType, "ChaosRun"+verdictWord(rec.Verdict), "Run",
@@ -105,6 +105,10 @@ func verdictWord(v guard.Verdict) string {
 		return "Skipped"
 	case guard.Aborted:
 		return "Aborted"
+	case guard.AlertGap:
+		return "AlertGap"
+	case guard.NoEffect:
+		return "NoEffect"
 	}
 	return "Error"
 }

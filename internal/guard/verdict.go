@@ -21,7 +21,58 @@ const (
 	// Error: chaosd itself failed (injection or revert), or the run could
 	// not be judged at the end.
 	Error Verdict = "error"
+	// AlertGap: the fault moved a service level indicator beyond its
+	// tolerance, yet no blocking alert fired: a hole in the alerting.
+	AlertGap Verdict = "alert-gap"
+	// NoEffect: the fault demonstrably did not reach traffic, or the target
+	// carried too little traffic to tell. Never counted as resilience.
+	NoEffect Verdict = "no-effect"
 )
+
+// Verdicts lists every verdict, worst first: the order in which
+// docs/verdicts.md ranks them and reports sort them.
+func Verdicts() []Verdict {
+	return []Verdict{Error, Weakness, AlertGap, NoEffect, Aborted, Skipped, Passed}
+}
+
+// SLIState is how a run's service level indicators compared, baseline
+// against fault.
+type SLIState string
+
+const (
+	// SLIWithin: every SLI stayed within its tolerance.
+	SLIWithin SLIState = "within"
+	// SLIBeyond: at least one SLI moved beyond its tolerance.
+	SLIBeyond SLIState = "beyond"
+	// SLINoData: an SLI had too few samples to compare. Never "within":
+	// missing data must not look healthy.
+	SLINoData SLIState = "no-data"
+)
+
+// SLIOutcome is the comparison of a run's SLIs; the summary names the SLI
+// that decided it.
+type SLIOutcome struct {
+	State   SLIState
+	Summary string
+}
+
+// LandingState is what the evidence says about a fault reaching traffic.
+type LandingState string
+
+const (
+	// Landed: evidence shows the fault acted on requests (or pods, nodes).
+	Landed LandingState = "landed"
+	// NotLanded: traffic flowed, and none of it was touched by the fault.
+	NotLanded LandingState = "not-landed"
+	// TooLittleTraffic: less traffic than the configured minimum to judge.
+	TooLittleTraffic LandingState = "too-little-traffic"
+)
+
+// LandingOutcome is the evidence that the fault took effect.
+type LandingOutcome struct {
+	State   LandingState
+	Summary string
+}
 
 // RunOutcome is what happened during one run, as far as judging goes.
 type RunOutcome struct {
@@ -36,6 +87,12 @@ type RunOutcome struct {
 	// Final is the evaluation after the observe window; nil when the run
 	// never got there (halted, or chaosd stopped).
 	Final *Evaluation
+	// SLI compares the run's SLIs, baseline against fault; nil when the
+	// experiment has none.
+	SLI *SLIOutcome
+	// Landing is the evidence that the fault took effect; nil when the
+	// fault kind has no landing check.
+	Landing *LandingOutcome
 }
 
 // DeriveVerdict judges a run. The first rule that applies wins:
@@ -53,7 +110,11 @@ type RunOutcome struct {
 //  7. no final evaluation              → Aborted (chaosd stopped mid-run)
 //  8. final evaluation Blocked         → Weakness
 //  9. final evaluation Unknown         → Error (the run cannot be judged)
-//  10. otherwise                       → Passed
+//  10. an SLI moved beyond tolerance   → AlertGap (it hurt, no alert said so)
+//  11. the fault did not land, or too little traffic to tell → NoEffect
+//  12. an SLI had no data and nothing proved the fault landed → NoEffect
+//     (missing data is never healthy)
+//  13. otherwise                       → Passed
 //
 // The returned string explains the verdict in one line.
 func DeriveVerdict(o RunOutcome) (Verdict, string) {
@@ -76,6 +137,12 @@ func DeriveVerdict(o RunOutcome) (Verdict, string) {
 		return Weakness, "after observe " + o.Final.Summary()
 	case o.Final.State != StateOK:
 		return Error, "after observe " + o.Final.Summary()
+	case o.SLI != nil && o.SLI.State == SLIBeyond:
+		return AlertGap, "no alert fired, yet " + o.SLI.Summary
+	case o.Landing != nil && o.Landing.State != Landed:
+		return NoEffect, "the fault did not take effect: " + o.Landing.Summary
+	case o.SLI != nil && o.SLI.State == SLINoData && o.Landing == nil:
+		return NoEffect, "not enough data to judge: " + o.SLI.Summary
 	}
 	return Passed, "guard ok throughout"
 }

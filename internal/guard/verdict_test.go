@@ -36,6 +36,14 @@ func TestDeriveVerdict(t *testing.T) {
 		{name: "stopped before the end", outcome: RunOutcome{Preflight: ok}, want: Aborted},
 		{name: "weakness after observe", outcome: RunOutcome{Preflight: ok, Final: &blocked}, want: Weakness, wantReason: "after observe"},
 		{name: "cannot judge after observe", outcome: RunOutcome{Preflight: ok, Final: &unknown}, want: Error, wantReason: "unknown"},
+		{name: "SLI beyond tolerance, no alert", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLIBeyond, Summary: "error ratio 0.30 > 0.01"}}, want: AlertGap, wantReason: "error ratio"},
+		{name: "SLI beyond tolerance and an alert", outcome: RunOutcome{Preflight: ok, Final: &blocked, SLI: &SLIOutcome{State: SLIBeyond}}, want: Weakness},
+		{name: "SLI beyond tolerance although landing unproven", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLIBeyond, Summary: "p99"}, Landing: &LandingOutcome{State: TooLittleTraffic}}, want: AlertGap},
+		{name: "SLI within, fault did not land", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLIWithin}, Landing: &LandingOutcome{State: NotLanded, Summary: "0 of 412 requests had response flag FI"}}, want: NoEffect, wantReason: "response flag"},
+		{name: "too little traffic", outcome: RunOutcome{Preflight: ok, Final: &ok, Landing: &LandingOutcome{State: TooLittleTraffic, Summary: "3 requests < 20"}}, want: NoEffect, wantReason: "3 requests"},
+		{name: "SLI without data", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLINoData, Summary: "error-ratio: no samples"}}, want: NoEffect, wantReason: "no samples"},
+		{name: "SLI without data, landing proven", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLINoData}, Landing: &LandingOutcome{State: Landed}}, want: Passed},
+		{name: "SLI within, landed", outcome: RunOutcome{Preflight: ok, Final: &ok, SLI: &SLIOutcome{State: SLIWithin}, Landing: &LandingOutcome{State: Landed}}, want: Passed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

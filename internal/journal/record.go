@@ -22,13 +22,16 @@ const (
 	VerdictSkipped  = guard.Skipped
 	VerdictAborted  = guard.Aborted
 	VerdictError    = guard.Error
+	VerdictAlertGap = guard.AlertGap
+	VerdictNoEffect = guard.NoEffect
 )
 
 // ValidVerdict reports whether v is one of the known verdicts.
 func ValidVerdict(v Verdict) bool {
-	switch v {
-	case VerdictPassed, VerdictWeakness, VerdictSkipped, VerdictAborted, VerdictError:
-		return true
+	for _, known := range guard.Verdicts() {
+		if v == known {
+			return true
+		}
 	}
 	return false
 }

@@ -94,6 +94,8 @@ var verdictEmoji = map[journal.Verdict]string{
 	journal.VerdictSkipped:  "⏭️",
 	journal.VerdictAborted:  "⏹️",
 	journal.VerdictError:    "⚠️",
+	journal.VerdictAlertGap: "🕳️",
+	journal.VerdictNoEffect: "∅",
 }
 
 func slackMessageFor(m Message) slackMessage {

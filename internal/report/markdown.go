@@ -173,6 +173,8 @@ var verdictEmoji = map[string]string{
 	string(journal.VerdictError):    "⚠️",
 	string(journal.VerdictAborted):  "⏹️",
 	string(journal.VerdictSkipped):  "⏭️",
+	string(journal.VerdictAlertGap): "🕳️",
+	string(journal.VerdictNoEffect): "∅",
 	"in progress":                   "⏳",
 }
 

@@ -224,8 +224,7 @@ func verdictText(v journal.Verdict) string {
 // verdictClass maps a verdict to a CSS class from a fixed set, so journal
 // content never reaches a class attribute.
 func verdictClass(v string) string {
-	switch journal.Verdict(v) {
-	case journal.VerdictPassed, journal.VerdictWeakness, journal.VerdictSkipped, journal.VerdictAborted, journal.VerdictError:
+	if journal.ValidVerdict(journal.Verdict(v)) {
 		return "v-" + v
 	}
 	return "v-unknown"

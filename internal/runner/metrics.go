@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
@@ -57,8 +58,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 // show on a dashboard or fire an alert built on increase().
 func (m *Metrics) InitExperiments(exps []config.Experiment) {
 	for _, e := range exps {
-		for _, v := range []journal.Verdict{journal.VerdictPassed, journal.VerdictWeakness, journal.VerdictSkipped,
-			journal.VerdictAborted, journal.VerdictError} {
+		for _, v := range guard.Verdicts() {
 			m.runs.WithLabelValues(e.Name, string(e.Action.Type), string(v))
 		}
 		m.noTarget.WithLabelValues(e.Name)

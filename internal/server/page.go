@@ -60,7 +60,7 @@ th{background:#f0f0f3}
 .state{display:inline-block;padding:.2rem .7rem;border-radius:1rem;font-weight:600}
 .running{background:#d8f5dd;color:#145a22}.paused,.stopping{background:#fde2c8;color:#8a4200}.standby{background:#e4e4ea}
 .v-passed{color:#145a22;font-weight:600}.v-weakness{color:#b00020;font-weight:700}
-.v-error{color:#8a4200;font-weight:700}.v-skipped,.v-aborted{color:#555}
+.v-error{color:#8a4200;font-weight:700}.v-alert-gap{color:#7a1fa2;font-weight:700}.v-skipped,.v-aborted,.v-no-effect{color:#555}
 .muted{color:#666}
 .nw{white-space:nowrap}
 .running{color:#06c;font-weight:bold}
