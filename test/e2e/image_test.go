@@ -27,6 +27,9 @@ import (
 func TestImageRunsReadOnlyAsNonroot(t *testing.T) {
 	pm := podman(t)
 	id := pm.load(t, imageTarball(t))
+	// The probe: whether podman can run a container here at all is decided
+	// once, for the whole test; after it, podman's failure fails a subtest.
+	pm.run(t, id, []string{"--network", "none"}, nil, []string{"version"})
 
 	configs, err := filepath.Glob(filepath.Join(repoRoot(t), "config", "*.yaml"))
 	if err != nil || len(configs) == 0 {
@@ -139,6 +142,10 @@ type containerRuntime struct {
 	// that concurrent test runs (two suites on one machine) never see or
 	// remove each other's images: a reproducible build gives them the same ID.
 	store []string
+	// ran is set once podman has started a container in this test. Before
+	// that, podman's own failure (125) means it cannot run containers on
+	// this machine, and the test skips; after it, 125 is a failure.
+	ran bool
 }
 
 // cmd is podman with the test's own storage.
@@ -193,8 +200,11 @@ func (r *containerRuntime) load(t *testing.T, tarPath string) string {
 
 // run runs the image once and returns its output and exit code. Exit code
 // 125 is podman's own failure (the runtime could not start the container):
-// the test then skips with podman's error. 126 and 127 (command not
-// runnable or not found in the image) are the image's fault and returned.
+// on the test's first container the test then skips with podman's error;
+// once a container has run, the same failure fails the test (an image
+// removed under it, a broken option), as a skip would hide it. 126 and 127
+// (command not runnable or not found in the image) are the image's fault
+// and returned.
 func (r *containerRuntime) run(t *testing.T, id string, opts, podmanArgs, args []string) (string, string, int) {
 	t.Helper()
 	cmdline := append([]string{"run", "--rm", "--pull=never"}, r.opts...)
@@ -208,10 +218,14 @@ func (r *containerRuntime) run(t *testing.T, id string, opts, podmanArgs, args [
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
+		r.ran = true
 		return stdout.String(), stderr.String(), 0
-	case errors.As(err, &ee) && ee.ExitCode() == 125:
+	case errors.As(err, &ee) && ee.ExitCode() == 125 && !r.ran:
 		t.Skipf("podman cannot run containers here: podman %s: %v\n%s", strings.Join(cmdline, " "), err, stderr.String())
+	case errors.As(err, &ee) && ee.ExitCode() == 125:
+		t.Fatalf("podman failed after it had run a container in this test: podman %s: %v\n%s", strings.Join(cmdline, " "), err, stderr.String())
 	case errors.As(err, &ee):
+		r.ran = true
 		return stdout.String(), stderr.String(), ee.ExitCode()
 	}
 	t.Fatalf("podman %s: %v", strings.Join(cmdline, " "), err)
