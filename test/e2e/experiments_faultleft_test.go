@@ -12,7 +12,6 @@ import (
 
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/util/retry"
 
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/journal"
@@ -108,22 +107,12 @@ func TestExperimentsFaultLeftWhenEdited(t *testing.T) {
 // e2e-editor, and returns when it did.
 func faultLeftNudge(t *testing.T, c *cluster.Cluster) time.Time {
 	t.Helper()
-	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		vs, err := c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Get(ctx, "go-demo-8", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
+	expUpdateVSAs(t, c, "go-demo-8", faultLeftEditor, func(vs *istiov1.VirtualService) {
 		if vs.Spec.Http[0].Fault.GetAbort() == nil {
 			t.Fatalf("no abort to nudge on go-demo-8: %v", vs.Spec.Http[0].Fault)
 		}
 		vs.Spec.Http[0].Fault.Abort.Percentage.Value = 75
-		_, err = c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Update(ctx, vs, metav1.UpdateOptions{FieldManager: faultLeftEditor})
-		return err
 	})
-	if err != nil {
-		t.Fatalf("nudge the held abort: %v", err)
-	}
 	return time.Now()
 }
 
@@ -163,22 +152,12 @@ func faultLeftCheck(t *testing.T, c *cluster.Cluster, want string, editedAt time
 // left in place is the test's to remove, as it would be a user's.
 func faultLeftRestore(t *testing.T, c *cluster.Cluster, spec json.RawMessage) {
 	t.Helper()
-	ctx := context.Background()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		vs, err := c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Get(ctx, "go-demo-8", metav1.GetOptions{})
-		if err != nil {
-			return err
-		}
-		var orig istiov1.VirtualService
-		if err := json.Unmarshal([]byte(`{"spec":`+string(spec)+`}`), &orig); err != nil {
-			return err
-		}
-		orig.Spec.DeepCopyInto(&vs.Spec)
-		_, err = c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Update(ctx, vs, metav1.UpdateOptions{FieldManager: faultLeftEditor})
-		return err
-	})
-	if err != nil {
-		t.Fatalf("remove the fault left in place: %v", err)
+	var orig istiov1.VirtualService
+	if err := json.Unmarshal([]byte(`{"spec":`+string(spec)+`}`), &orig); err != nil {
+		t.Fatalf("the VirtualService's spec before the run: %v", err)
 	}
+	expUpdateVSAs(t, c, "go-demo-8", faultLeftEditor, func(vs *istiov1.VirtualService) {
+		orig.Spec.DeepCopyInto(&vs.Spec)
+	})
 	assertNothingLeft(t, c)
 }

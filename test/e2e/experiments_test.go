@@ -700,6 +700,14 @@ experiments:
 // conflicts.
 func expUpdateVS(t testing.TB, c *cluster.Cluster, name string, edit func(vs *istiov1.VirtualService)) {
 	t.Helper()
+	expUpdateVSAs(t, c, name, "", edit)
+}
+
+// expUpdateVSAs is expUpdateVS writing as fieldManager ("" for the
+// client's default), for tests that need the writer to show in
+// managedFields.
+func expUpdateVSAs(t testing.TB, c *cluster.Cluster, name, fieldManager string, edit func(vs *istiov1.VirtualService)) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
@@ -708,7 +716,7 @@ func expUpdateVS(t testing.TB, c *cluster.Cluster, name string, edit func(vs *is
 			return err
 		}
 		edit(vs)
-		_, err = c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Update(ctx, vs, metav1.UpdateOptions{})
+		_, err = c.Istio.NetworkingV1().VirtualServices(cluster.DemoNamespace).Update(ctx, vs, metav1.UpdateOptions{FieldManager: fieldManager})
 		return err
 	})
 	if err != nil {
