@@ -66,9 +66,15 @@ deps:
 
 # bin/chaosd-crash is chaosd with the test-only crash points compiled in
 # (-tags chaosdcrash), for TestExperimentsCrashPoints; never ship it.
+# test/e2e runs in E2E_SHARDS concurrent processes (hack/e2e-shards.sh: its
+# tests mostly wait, so two shards nearly halve its wall time); the other
+# test packages run first, one at a time.
+E2E_SHARDS ?= 2
+E2E_ENV = CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_CRASH_BIN=$(CURDIR)/bin/chaosd-crash CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar
 e2e: deps build image
 	$(GO) build -tags chaosdcrash -o bin/chaosd-crash ./cmd/chaosd
-	CHAOSD_BIN=$(CURDIR)/bin/chaosd CHAOSD_CRASH_BIN=$(CURDIR)/bin/chaosd-crash CHAOSD_IMAGE_TAR=$(CURDIR)/bin/image.tar $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v ./test/... 2>&1 | tee test/e2e.log
+	$(E2E_ENV) $(GO) test -tags e2e -count=1 -p 1 -timeout $(E2E_TIMEOUT) -v $$($(GO) list -tags e2e ./test/... | grep -v '/test/e2e$$') 2>&1 | tee test/e2e-packages.log
+	$(E2E_ENV) E2E_SHARDS=$(E2E_SHARDS) E2E_TIMEOUT=$(E2E_TIMEOUT) hack/e2e-shards.sh
 
 # The README's test command: everything CI runs.
 test: deps lint unit validate-configs image e2e
@@ -91,4 +97,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./internal/...
 
 clean:
-	rm -rf bin test/e2e.log
+	rm -rf bin test/e2e.log test/e2e-shard*.log test/e2e-packages.log

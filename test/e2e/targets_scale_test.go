@@ -74,7 +74,7 @@ func TestTargetsScale(t *testing.T) {
 		}
 		pods = n
 	}
-	picks := targetsEnvInt("CHAOSD_E2E_SCALE_PICKS", 200)
+	picks := e2eEnvInt("CHAOSD_E2E_SCALE_PICKS", 200)
 	rollout := 20 * time.Minute
 	if v := os.Getenv("CHAOSD_E2E_SCALE_ROLLOUT"); v != "" {
 		d, err := time.ParseDuration(v)
@@ -408,7 +408,7 @@ func targetsPct(sorted []time.Duration, p int) time.Duration {
 	return sorted[max(i, 0)].Round(time.Microsecond)
 }
 
-func targetsEnvInt(name string, def int) int {
+func e2eEnvInt(name string, def int) int {
 	if n, err := strconv.Atoi(os.Getenv(name)); err == nil && n > 0 {
 		return n
 	}
