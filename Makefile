@@ -82,7 +82,8 @@ test: deps lint unit validate-configs image e2e
 # The README's playground command: a local control plane with kwok nodes, the
 # demo workload, Prometheus and Alertmanager, and chaosd running config/demo.yaml.
 # Built, not `go run`, so Ctrl-C and SIGTERM reach it and chaosd reverts before the cluster stops.
-demo: deps build
+demo: build
+	hack/deps.sh --playground
 	$(GO) build -o bin/chaosd-cluster ./test/cluster/cmd/chaosd-cluster
 	bin/chaosd-cluster demo --traffic --chaosd $(CURDIR)/bin/chaosd --config config/demo.yaml
 

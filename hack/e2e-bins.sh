@@ -8,6 +8,9 @@
 # istiod (pilot-discovery) is cached in a directory of its own, keyed by its version
 # alone, so adding or bumping it never invalidates the Kubernetes binaries' cache:
 #        CHAOSD_E2E_ISTIOD=path hack/e2e-bins.sh   builds istiod to path instead
+#        CHAOSD_DEPS_FOR=playground hack/e2e-bins.sh   only what `make demo` runs (no helm)
+# Each step it has to build is numbered, with its cold estimate, and timed:
+# wall time and CPU time (user+sys), so a cold run measures itself.
 set -euo pipefail
 
 K8S_VERSION=${K8S_VERSION:-1.37.2}
@@ -27,12 +30,32 @@ log() { echo "e2e-bins: $*" >&2; }
 # (docs/benchmarks.md, "The local control plane", records one).
 began=$SECONDS
 FIGURE_NOTE="a cold build of everything takes about 35 minutes on an idle 2-core machine"
-timed() {
-  local start=$SECONDS
-  "$@"
-  local took=$((SECONDS - start))
-  [ "$took" -eq 0 ] || log "$1 took $((took / 60))m$((took % 60))s"
+# cpu_now: user+sys seconds of every finished child so far, from bash's
+# times (run in this shell: in a $(...) subshell it would see no children).
+times_file=$(mktemp)
+trap 'rm -f "$times_file"' EXIT
+cpu_now=0
+read_cpu() {
+  times > "$times_file"
+  cpu_now=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$times_file")
 }
+timed() {
+  local start=$SECONDS cpu
+  read_cpu; cpu=$cpu_now
+  "$@"
+  read_cpu
+  local took=$((SECONDS - start)) used=$((cpu_now - cpu))
+  [ "$took" -eq 0 ] || log "$1 took $((took / 60))m$((took % 60))s wall, $((used / 60))m$((used % 60))s CPU"
+}
+# step NAME ESTIMATE: numbered progress for the steps that have work to do;
+# ESTIMATE is the step's cold time on an idle 2-core machine.
+steps_total=0 step_no=0
+step() {
+  step_no=$((step_no + 1))
+  log "[$step_no/$steps_total] $1 (cold: about $2 on an idle 2-core machine)"
+}
+playground=false
+[ "${CHAOSD_DEPS_FOR:-}" = playground ] && playground=true
 
 ldflags_k8s="-s -w \
  -X k8s.io/component-base/version.gitVersion=v$K8S_VERSION \
@@ -46,12 +69,14 @@ ldflags_k8s="-s -w \
 
 build_k8s() {
   local missing=()
-  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+  for c in $k8s_components; do
     [ -x "$bin/$c" ] || missing+=("$c")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   local work; work=$(mktemp -d)
-  log "building ${missing[*]} v$K8S_VERSION in $work (the slowest step of a cold build)"
+  local estimate=$K8S_ESTIMATE
+  [ "${missing[*]}" = kubectl ] && estimate="2 min" # the rest is cached
+  step "building ${missing[*]} v$K8S_VERSION in $work, the slowest step" "$estimate"
   (
     cd "$work"
     go mod init chaosd.local/k8sbins >/dev/null 2>&1
@@ -78,7 +103,7 @@ build_k8s() {
 build_etcd() {
   [ -x "$bin/etcd" ] && return 0
   local work; work=$(mktemp -d)
-  log "building etcd v$ETCD_VERSION"
+  step "building etcd v$ETCD_VERSION" "$ETCD_ESTIMATE"
   (
     cd "$work"
     go mod init chaosd.local/etcdbin >/dev/null 2>&1
@@ -99,7 +124,7 @@ build_istiod() {
   local out=${CHAOSD_E2E_ISTIOD:-$cache/istio-$ISTIO_VERSION/bin/pilot-discovery}
   [ -x "$out" ] && return 0
   local work; work=$(mktemp -d)
-  log "go install istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION"
+  step "go install istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION (istiod)" "$ISTIOD_ESTIMATE"
   GOBIN="$work" GOFLAGS=-mod=mod CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
     "istio.io/istio/pilot/cmd/pilot-discovery@$ISTIO_VERSION"
   mkdir -p "$(dirname "$out")"
@@ -109,7 +134,7 @@ build_istiod() {
 
 build_goinstall() { # name module@version
   [ -x "$bin/$1" ] && return 0
-  log "go install $2"
+  step "go install $2" "$KWOK_ESTIMATE"
   GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" "$2"
 }
 
@@ -130,20 +155,40 @@ kwok_stages() {
   mv "$bin/../kwok-stages/pod-fast.yaml.tmp" "$bin/../kwok-stages/pod-fast.yaml"
 }
 
-timed build_etcd
-timed build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-kwok_stages
+# The Kubernetes components, kubectl included: the playground's printed
+# commands use it, built from the same module as the control plane.
+k8s_components="kube-apiserver kube-controller-manager kube-scheduler kubectl"
+# Cold estimates per step (docs/benchmarks.md, "The local control plane").
+ETCD_ESTIMATE="2 min" KWOK_ESTIMATE="2 min" HELM_ESTIMATE="3 min" K8S_ESTIMATE="20 min" ISTIOD_ESTIMATE="9 min"
 # helm needs its release ldflags, or it reports version "" and a default
 # Kubernetes of v1.20 to `helm template`, which charts' kubeVersion refuses.
 HELM_K8S_MINOR=${HELM_K8S_MINOR:-37}
 helm_ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=v$HELM_VERSION \
  -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$HELM_K8S_MINOR \
  -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$HELM_K8S_MINOR"
-# A helm built without them (an older cache) is rebuilt.
-if [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" != "v$HELM_VERSION" ]; then
-  log "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+build_helm() {
+  # A helm built without the ldflags (an older cache) is rebuilt.
+  [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" = "v$HELM_VERSION" ] && return 0
+  step "go install helm.sh/helm/v3/cmd/helm@v$HELM_VERSION" "$HELM_ESTIMATE"
   GOBIN="$bin" CGO_ENABLED=0 go install -trimpath -ldflags "$helm_ldflags" "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+}
+
+# Count the steps with work to do, so progress reads [k/n].
+[ -x "$bin/etcd" ] || steps_total=$((steps_total + 1))
+[ -x "$bin/kwok" ] || steps_total=$((steps_total + 1))
+if ! $playground && [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/null)" != "v$HELM_VERSION" ]; then
+  steps_total=$((steps_total + 1))
 fi
+for c in $k8s_components; do
+  if [ ! -x "$bin/$c" ]; then steps_total=$((steps_total + 1)); break; fi
+done
+[ -x "${CHAOSD_E2E_ISTIOD:-$cache/istio-$ISTIO_VERSION/bin/pilot-discovery}" ] || steps_total=$((steps_total + 1))
+[ "$steps_total" -eq 0 ] || log "$steps_total build step(s) to do, cached afterwards in $cache"
+
+timed build_etcd
+timed build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+kwok_stages
+$playground || timed build_helm
 timed build_k8s
 timed build_istiod
 total=$((SECONDS - began))

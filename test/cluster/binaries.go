@@ -43,6 +43,21 @@ func defaultBinDir(getenv func(string) string) (string, error) {
 	return filepath.Join(cache, name, "bin"), nil
 }
 
+// KubectlPath is the kubectl built by hack/e2e-bins.sh from the same
+// Kubernetes module as the control plane, else the one on PATH, else "".
+func KubectlPath(getenv func(string) string, lookPath func(string) (string, error)) string {
+	if dir, err := defaultBinDir(getenv); err == nil {
+		path := filepath.Join(dir, "kubectl")
+		if info, err := os.Stat(path); err == nil && !info.IsDir() && info.Mode()&0o111 != 0 {
+			return path
+		}
+	}
+	if path, err := lookPath("kubectl"); err == nil {
+		return path
+	}
+	return ""
+}
+
 // defaultIstiodPath mirrors hack/e2e-bins.sh: CHAOSD_E2E_ISTIOD, else
 // pilot-discovery in its own versioned cache directory, so a new istiod
 // version never invalidates the Kubernetes binaries.

@@ -37,6 +37,37 @@ func TestDefaultBinDir(t *testing.T) {
 	}
 }
 
+func TestKubectlPath(t *testing.T) {
+	built := t.TempDir()
+	if err := os.WriteFile(filepath.Join(built, "kubectl"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	notExecutable := t.TempDir()
+	if err := os.WriteFile(filepath.Join(notExecutable, "kubectl"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	onPath := func(string) (string, error) { return "/usr/bin/kubectl", nil }
+	nowhere := func(string) (string, error) { return "", errors.New("not found") }
+	tests := []struct {
+		name     string
+		bin      string
+		lookPath func(string) (string, error)
+		want     string
+	}{
+		{name: "the one built from the control plane's module wins", bin: built, lookPath: onPath, want: filepath.Join(built, "kubectl")},
+		{name: "else the one on PATH", bin: t.TempDir(), lookPath: onPath, want: "/usr/bin/kubectl"},
+		{name: "a built file that is not executable is not used", bin: notExecutable, lookPath: onPath, want: "/usr/bin/kubectl"},
+		{name: "none", bin: t.TempDir(), lookPath: nowhere, want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := KubectlPath(envMap(map[string]string{"CHAOSD_E2E_BIN": tt.bin}), tt.lookPath); got != tt.want {
+				t.Errorf("KubectlPath() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // The script builds into the directory the harness looks in only while both
 // agree on the versions.
 func TestVersionsMatchBuildScript(t *testing.T) {

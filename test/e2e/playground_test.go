@@ -164,7 +164,7 @@ func playgroundRuns(base string) ([]playgroundRun, error) {
 
 // playgroundFollowGuide follows every URL the playground printed (GET, or
 // POST for the curl -X POST /healthy line; /unhealthy is left alone, as it
-// would make the next runs weaknesses) and runs every printed chaosd command in a
+// would make the next runs weaknesses) and runs every printed chaosd and kubectl command in a
 // shell from the repository root, as a newcomer would paste it. A 404, a
 // non-2xx, Debian's "no web application" placeholder or a failing command
 // fails it.
@@ -210,7 +210,11 @@ func playgroundFollowGuide(t *testing.T, root, output string) {
 			}
 			followed++
 		}
-		if i := strings.Index(line, "/chaosd "); i >= 0 && strings.Contains(line, "--kubeconfig") {
+		i := strings.Index(line, "/chaosd ")
+		if i < 0 {
+			i = strings.Index(line, "/kubectl ")
+		}
+		if i >= 0 && strings.Contains(line, "--kubeconfig") {
 			cmdline := line[strings.LastIndex(line[:i], " ")+1:]
 			cmd := exec.Command("sh", "-c", cmdline)
 			cmd.Dir = root
@@ -221,9 +225,9 @@ func playgroundFollowGuide(t *testing.T, root, output string) {
 			ran++
 		}
 	}
-	t.Logf("followed %d printed URLs, ran %d printed chaosd commands", followed, ran)
-	if followed < 7 || ran != 3 {
-		t.Errorf("followed %d URLs and ran %d commands; the guide prints at least 7 URLs and 3 chaosd commands:\n%s", followed, ran, guide)
+	t.Logf("followed %d printed URLs, ran %d printed chaosd and kubectl commands", followed, ran)
+	if followed < 7 || ran != 5 {
+		t.Errorf("followed %d URLs and ran %d commands; the guide prints at least 7 URLs, 3 chaosd and 2 kubectl commands (the kubectl hack/e2e-bins.sh builds):\n%s", followed, ran, guide)
 	}
 }
 

@@ -65,8 +65,7 @@ func demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return errors.Join(err, shutdown(c, os.Stderr))
 	}
-	_, err = exec.LookPath("kubectl")
-	printDemoGuide(os.Stdout, c, listen, chaosdBin, cfgPath, err == nil)
+	printDemoGuide(os.Stdout, c, listen, chaosdBin, cfgPath, cluster.KubectlPath(os.Getenv, exec.LookPath))
 	extra := append([]string{"--listen", listen, "--namespace", "chaosd", "--configmap", "chaosd-config",
 		"--journal-dir", filepath.Join(c.Dir, "journal"), "--log-format", "console"}, fs.Args()...)
 	runErr := runChaosd(ctx, c, chaosdBin, cfgPath, extra)
@@ -102,7 +101,7 @@ func createChaosdNamespace(ctx context.Context, c *cluster.Cluster) error {
 // printed (TestSmokePlayground follows them): Debian's Prometheus serves its
 // pages under /classic, Debian's Alertmanager has no web UI (its API is
 // linked instead), and chaosd is named by the path it was started from.
-func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin, cfgPath string, kubectl bool) {
+func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin, cfgPath, kubectl string) {
 	fmt.Fprintf(w, `
 chaosd playground
   status page    http://%[1]s/            (runs, verdicts, active faults, next activations)
@@ -118,12 +117,12 @@ chaosd playground
                  %[6]s resume --kubeconfig %[5]s
                  %[6]s status --kubeconfig %[5]s
 `, listen, c.PrometheusURL, c.AlertmanagerURL, exporterURL(c), c.Kubeconfig, chaosdBin, trafficLines(c))
-	if kubectl {
-		fmt.Fprintf(w, `  kubectl        kubectl --kubeconfig %[1]s get pods,virtualservices -n go-demo-8 -o wide
-                 kubectl --kubeconfig %[1]s get events -n chaosd
-`, c.Kubeconfig)
+	if kubectl != "" {
+		fmt.Fprintf(w, `  kubectl        %[2]s --kubeconfig %[1]s get pods,virtualservices -n go-demo-8 -o wide
+                 %[2]s --kubeconfig %[1]s get events -n chaosd
+`, c.Kubeconfig, kubectl)
 	} else {
-		fmt.Fprintf(w, "  kubectl        not on PATH; with one: KUBECONFIG=%s kubectl get pods -n go-demo-8\n", c.Kubeconfig)
+		fmt.Fprintf(w, "  kubectl        none built (hack/e2e-bins.sh) or on PATH; with one: KUBECONFIG=%s kubectl get pods -n go-demo-8\n", c.Kubeconfig)
 	}
 	fmt.Fprintf(w, "  config         %s   (edit and save: chaosd reloads it)\n", cfgPath)
 	fmt.Fprint(w, "  stop           Ctrl-C (chaosd reverts its faults, then the cluster stops)\n\n")
