@@ -16,7 +16,7 @@ func newImportCommand() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Convert Chaos Toolkit experiments, chaoskube flags or kube-monkey settings into chaosd config",
+		Short: "Convert Chaos Toolkit experiments, chaoskube flags, kube-monkey settings or Chaos Mesh objects into chaosd config",
 		Long: `Import converts other tools' chaos setups into a chaosd config that passes
 chaosd validate. Anything that cannot be mapped faithfully is listed as a named
 warning (Wnnn) on stderr and as a comment in the output, never silently dropped;
@@ -42,15 +42,27 @@ deliberate differences are listed as notes (Nnnn).`,
 			Short: "Convert Chaos Toolkit experiment files (YAML or JSON)",
 			Args:  cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var files []importer.File
-				for _, a := range args {
-					data, err := os.ReadFile(a)
-					if err != nil {
-						return err
-					}
-					files = append(files, importer.File{Name: a, Data: data})
+				files, err := readImportFiles(args)
+				if err != nil {
+					return err
 				}
 				res, err := importer.ChaosToolkit(files...)
+				if err != nil {
+					return err
+				}
+				return write(cmd, res)
+			},
+		},
+		&cobra.Command{
+			Use:   "chaos-mesh FILE...",
+			Short: "Convert Chaos Mesh objects (PodChaos, Schedule, HTTPChaos, ...; YAML, several documents per file)",
+			Args:  cobra.MinimumNArgs(1),
+			RunE: func(cmd *cobra.Command, args []string) error {
+				files, err := readImportFiles(args)
+				if err != nil {
+					return err
+				}
+				res, err := importer.ChaosMesh(files...)
 				if err != nil {
 					return err
 				}
@@ -71,6 +83,19 @@ deliberate differences are listed as notes (Nnnn).`,
 		newImportKubeMonkeyCommand(write),
 	)
 	return cmd
+}
+
+// readImportFiles reads the files named on the command line.
+func readImportFiles(names []string) ([]importer.File, error) {
+	var files []importer.File
+	for _, n := range names {
+		data, err := os.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, importer.File{Name: n, Data: data})
+	}
+	return files, nil
 }
 
 func newImportKubeMonkeyCommand(write func(*cobra.Command, importer.Result) error) *cobra.Command {

@@ -51,6 +51,7 @@ type draftExperiment struct {
 	duration time.Duration
 	observe  time.Duration // 0: chaosd's default
 	disabled bool
+	oneShot  bool // the source ran it once; the schedule is chaosd's default
 }
 
 type draftTarget struct {
