@@ -91,6 +91,10 @@ func (obj cmObject) describe() string {
 	return fmt.Sprintf("%s %s %q", obj.where, obj.Kind, name)
 }
 
+// cmPauseAnnotation pauses a chaos object or Schedule (api/v1alpha1
+// PauseAnnotationKey).
+const cmPauseAnnotation = "experiment.chaos-mesh.org/pause"
+
 // cmConv converts the objects of all files into one draft.
 type cmConv struct {
 	d *draft
@@ -204,10 +208,9 @@ func (c *cmConv) podChaos(obj cmObject, path string, spec cmPodChaosSpec, sched 
 	}
 	c.d.addExperiment(e)
 	e.comment = []string{fmt.Sprintf("From %s (%s).", obj.describe(), path)}
+	path = obj.describe() + " " + path // findings name the object
 	sc := &cmSelectorConv{d: c.d, exp: e, path: path}
-	if err := sc.convert(obj, spec.cmPodSelector); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
+	sc.convert(obj, spec.cmPodSelector)
 	// Chaos Mesh deletes with GracePeriodSeconds: &spec.GracePeriod, so its
 	// default 0 deletes at once (controllers/chaosimpl/podchaos/podkill/impl.go);
 	// chaosd's default is the pod's own grace period, so it is always written.
@@ -241,12 +244,18 @@ func (c *cmConv) podChaos(obj cmObject, path string, spec cmPodChaosSpec, sched 
 func (c *cmConv) metadata(obj cmObject, e *draftExperiment) {
 	var ignored []string
 	for k, v := range obj.Metadata.Other {
-		if k == "annotations" {
-			if ann, ok := v.(map[string]any); ok && fmt.Sprint(ann["experiment.chaos-mesh.org/pause"]) == "true" {
-				// api/v1alpha1 PauseAnnotationKey: a paused object injects nothing.
+		if ann, ok := v.(map[string]any); ok && k == "annotations" {
+			// api/v1alpha1 PauseAnnotationKey: a paused object injects nothing.
+			if fmt.Sprint(ann[cmPauseAnnotation]) == "true" {
 				e.disabled = true
-				e.comment = append(e.comment, "Paused in Chaos Mesh (experiment.chaos-mesh.org/pause: \"true\"), so disabled here.")
+				e.comment = append(e.comment, "Paused in Chaos Mesh ("+cmPauseAnnotation+": \"true\"), so disabled here.")
 			}
+			for a := range ann {
+				if a != cmPauseAnnotation {
+					ignored = append(ignored, "metadata.annotations."+a)
+				}
+			}
+			continue
 		}
 		ignored = append(ignored, "metadata."+k)
 	}
@@ -255,6 +264,6 @@ func (c *cmConv) metadata(obj cmObject, e *draftExperiment) {
 	}
 	if len(ignored) > 0 {
 		sort.Strings(ignored)
-		c.d.note(nIgnoredFlag, e, "%s: %s describe the Kubernetes object, not the fault; not converted", obj.describe(), strings.Join(ignored, ", "))
+		c.d.note(nIgnoredFlag, e, "%s: %s: about the Kubernetes object, not the fault; not converted", obj.describe(), strings.Join(ignored, ", "))
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -63,7 +66,7 @@ type cmRequirement struct {
 
 // cmPodSelector is api/v1alpha1 PodSelector: selector, mode and value.
 type cmPodSelector struct {
-	Selector cmPodSelectorSpec `yaml:"selector"`
+	Selector *cmPodSelectorSpec `yaml:"selector"` // required by the CRD schema
 	Mode     string            `yaml:"mode"`
 	Value    cmString          `yaml:"value"`
 }
@@ -165,10 +168,19 @@ func decodeChaosMesh(f File) ([]cmObject, error) {
 	}
 }
 
-// strictDecode decodes n into out refusing unknown fields.
+// strictDecode decodes n into out refusing unknown fields, as kubectl's
+// default strict field validation does.
 func strictDecode(n *yaml.Node, out any) error {
 	if n.IsZero() {
 		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Value == "scheduler" {
+				return fmt.Errorf("line %d: unknown field \"scheduler\": it is Chaos Mesh 1.x's, and Chaos Mesh 2 refuses it; "+
+					"wrap the spec in a Schedule (spec.schedule, spec.type: PodChaos, spec.podChaos) and import that", k.Line)
+			}
+		}
 	}
 	data, err := yaml.Marshal(n)
 	if err != nil {
@@ -176,5 +188,20 @@ func strictDecode(n *yaml.Node, out any) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	return dec.Decode(out)
+	if err := dec.Decode(out); err != nil {
+		// "field foo not found in type importer.cmPodChaosSpec" names Go
+		// types; say it as kubectl does.
+		msg := notFoundField.ReplaceAllString(err.Error(), `unknown field "$1"`)
+		// Lines count from n, which was re-encoded: count them from the file.
+		msg = lineNumber.ReplaceAllStringFunc(msg, func(m string) string {
+			k, _ := strconv.Atoi(strings.TrimPrefix(m, "line "))
+			return fmt.Sprintf("line %d", k+n.Line-1)
+		})
+		return errors.New(msg)
+	}
+	return nil
 }
+
+var lineNumber = regexp.MustCompile(`line \d+`)
+
+var notFoundField = regexp.MustCompile(`field (\S+) not found in type \S+`)

@@ -102,7 +102,7 @@ func (c *cmConv) httpChaos(obj cmObject, path string, spec cmHTTPChaosSpec) erro
 		return fmt.Errorf("%s.target %q is not Request or Response", path, spec.Target)
 	}
 	ns := obj.Metadata.Namespace
-	if len(spec.Selector.Namespaces) > 0 {
+	if len(spec.Selector.Namespaces) > 0 { // validated: not nil
 		ns = strings.Join(spec.Selector.Namespaces, ", ")
 	}
 	if ns == "" {

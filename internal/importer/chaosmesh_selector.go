@@ -51,6 +51,9 @@ func validateCMPodChaos(spec cmPodChaosSpec) error {
 }
 
 func validateCMSelector(ps cmPodSelector) error {
+	if ps.Selector == nil {
+		return fmt.Errorf("selector is required (the CRD schema says so; selector: {} with namespaces defaulted is the smallest)")
+	}
 	value := string(ps.Value)
 	switch ps.Mode {
 	case "one", "all":
@@ -69,7 +72,7 @@ func validateCMSelector(ps cmPodSelector) error {
 	default:
 		return fmt.Errorf("mode %q is not one of one, all, fixed, fixed-percent, random-max-percent", ps.Mode)
 	}
-	if _, err := cmLabelSelector(ps.Selector); err != nil {
+	if _, err := cmLabelSelector(*ps.Selector); err != nil {
 		return fmt.Errorf("selector: Chaos Mesh would select no pod: %w", err)
 	}
 	if _, _, err := cmPhases(ps.Selector.PodPhaseSelectors); err != nil {
@@ -133,15 +136,15 @@ func (s *cmSelectorConv) disable(format string, args ...any) {
 // common_webhook.go); pods, when given, replace every other selector;
 // otherwise label, expression, annotation, field, node and phase selectors
 // all apply (AND). chaosd picks only Running, Ready pods, respecting PDBs.
-func (s *cmSelectorConv) convert(obj cmObject, ps cmPodSelector) error {
-	sel := ps.Selector
+func (s *cmSelectorConv) convert(obj cmObject, ps cmPodSelector) {
+	sel := *ps.Selector
 	t := &s.exp.target
 	t.namespaces = sel.Namespaces
 	if len(t.namespaces) == 0 {
 		ns := obj.Metadata.Namespace
 		if ns == "" {
 			ns = "default"
-			s.d.warn(wAssumedNamespace, s.exp, "%s: no selector.namespaces and no metadata.namespace: Chaos Mesh targets the namespace the object is created in, kubectl's current one; namespace default is assumed", obj.describe())
+			s.d.warn(wAssumedNamespace, s.exp, "%s: no selector.namespaces and no metadata.namespace: Chaos Mesh targets the namespace the object is created in, kubectl's current one; namespace default is assumed", s.path)
 		}
 		t.namespaces = []string{ns}
 	}
@@ -155,7 +158,7 @@ func (s *cmSelectorConv) convert(obj cmObject, ps cmPodSelector) error {
 		}
 		sort.Strings(names)
 		s.disable("%s.selector.pods %s: chaosd cannot select pods by name (and Chaos Mesh ignores every other selector when pods is given); label the pods and select by label", s.path, strings.Join(names, ", "))
-		return nil
+		return
 	}
 	ls, _ := cmLabelSelector(sel) // validated
 	if !ls.Empty() {
@@ -168,7 +171,6 @@ func (s *cmSelectorConv) convert(obj cmObject, ps cmPodSelector) error {
 	}
 	s.phases(sel.PodPhaseSelectors)
 	s.allowNamespaces()
-	return nil
 }
 
 func describeNodes(sel cmPodSelectorSpec) string {
