@@ -67,8 +67,8 @@ type cmRequirement struct {
 // cmPodSelector is api/v1alpha1 PodSelector: selector, mode and value.
 type cmPodSelector struct {
 	Selector *cmPodSelectorSpec `yaml:"selector"` // required by the CRD schema
-	Mode     string            `yaml:"mode"`
-	Value    cmString          `yaml:"value"`
+	Mode     string             `yaml:"mode"`
+	Value    cmString           `yaml:"value"`
 }
 
 // cmPodChaosSpec is api/v1alpha1 PodChaosSpec (ContainerSelector inlined).
