@@ -46,12 +46,8 @@ func (o Options) ChaosMesh(files ...File) (Result, error) {
 		return Result{}, errors.New("import Chaos Mesh: no files given")
 	}
 	o = o.withDefaults()
-	var names []string
-	for _, f := range files {
-		names = append(names, f.Name)
-	}
 	d := &draft{
-		source:     "Chaos Mesh objects " + strings.Join(names, ", "),
+		source:     "Chaos Mesh objects " + fileNames(files),
 		amURL:      o.AlertmanagerURL,
 		scheduleOK: true,
 		header: []string{
@@ -60,11 +56,7 @@ func (o Options) ChaosMesh(files ...File) (Result, error) {
 			"while the guard's alerts fire.",
 		},
 	}
-	if !o.Live {
-		d.dryRun = ptr(true)
-		d.note(nDryRun, nil, "the config starts with dryRun: true; check `chaosd plan` and set it to false to inject faults")
-	}
-	d.note(nAssumedGuard, nil, "guard.alertmanager.url is %s; point it at your Alertmanager", o.AlertmanagerURL)
+	d.dryUnlessLive(o)
 	c := &cmConv{d: d, o: o}
 	for _, f := range files {
 		objs, err := decodeChaosMesh(f)
