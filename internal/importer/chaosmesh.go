@@ -119,7 +119,7 @@ func (c *cmConv) object(obj cmObject) error {
 		if err := strictDecode(&obj.Spec, &spec); err != nil {
 			return fmt.Errorf("spec: %w", err)
 		}
-		return c.httpChaos(obj, "spec", spec)
+		return c.httpChaos(obj, "spec", spec, "")
 	}
 	why, ok := cmUnsupported[obj.Kind]
 	if !ok {
@@ -166,7 +166,7 @@ func (c *cmConv) schedule(obj cmObject, spec cmScheduleSpec) error {
 		if err := strictDecode(&item, &hc); err != nil {
 			return fmt.Errorf("spec.httpChaos: %w", err)
 		}
-		return c.httpChaos(obj, "spec.httpChaos", hc)
+		return c.httpChaos(obj, "spec.httpChaos", hc, spec.Schedule)
 	}
 	c.d.warn(wUnsupportedChaos, nil, "%s: a Schedule of %s: %s; not converted", obj.describe(), spec.Type, cmUnsupported[spec.Type])
 	return nil

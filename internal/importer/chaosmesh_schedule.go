@@ -94,7 +94,9 @@ func (c *cmConv) cronSpec(obj cmObject, e *draftExperiment, spec string) string 
 // (the callers' side). The file names neither a service nor a
 // VirtualService, so which one routes to those pods, if any, is not in it,
 // and chaosd's route selector matches destinations, not paths or methods.
-func (c *cmConv) httpChaos(obj cmObject, path string, spec cmHTTPChaosSpec) error {
+//
+// schedule is the Schedule's cron spec, or "" for a bare HTTPChaos.
+func (c *cmConv) httpChaos(obj cmObject, path string, spec cmHTTPChaosSpec, schedule string) error {
 	if err := validateCMSelector(spec.cmPodSelector); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
@@ -133,6 +135,9 @@ func (c *cmConv) httpChaos(obj cmObject, path string, spec cmHTTPChaosSpec) erro
 		c.d.warn(wUnsupportedChaos, nil, "%s: %s replaces or patches HTTP messages; chaosd only aborts and delays requests; not converted", obj.describe(), path)
 		return nil
 	}
+	if schedule == "" {
+		schedule = c.o.Schedule
+	}
 	duration := "1m"
 	if spec.Duration != nil && *spec.Duration != "" {
 		duration = *spec.Duration
@@ -140,10 +145,10 @@ func (c *cmConv) httpChaos(obj cmObject, path string, spec cmHTTPChaosSpec) erro
 	c.d.warn(wHTTPChaos, nil, "%s: %s (%s on the %s of the selected pods%s) is not converted: Chaos Mesh injects it inside the selected pods, "+
 		"chaosd through an Istio VirtualService routing to their service, and the file names no service or VirtualService; "+
 		"chaosd's faults match the route's destination, not %s. If a VirtualService routes to these pods, write an experiment like "+
-		"{name: %s, schedule: \"@every 1h\", target: {kind: virtualservice, namespaces: [%s], selector: LABELS-OF-THE-VIRTUALSERVICE}, %s, duration: %s} "+
+		"{name: %s, schedule: %q, target: {kind: virtualservice, namespaces: [%s], selector: LABELS-OF-THE-VIRTUALSERVICE}, %s, duration: %s} "+
 		"(chaosd's abort answers with an HTTP status; Chaos Mesh's closes the connection)",
 		obj.describe(), path, action, strings.ToLower(spec.Target), joinPrefixed(", matching ", match),
-		"paths, methods or headers", dnsLabel(obj.Metadata.Name), ns, shape, duration)
+		"paths, methods or headers", dnsLabel(obj.Metadata.Name), schedule, ns, shape, duration)
 	return nil
 }
 

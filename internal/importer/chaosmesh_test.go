@@ -225,3 +225,23 @@ func TestChaosMeshSeveralFiles(t *testing.T) {
 		t.Error("no files: want an error")
 	}
 }
+
+// An HTTPChaos in a Schedule is not converted either; the experiment the
+// warning suggests keeps the Schedule's cron spec.
+func TestChaosMeshScheduledHTTPChaos(t *testing.T) {
+	doc := "apiVersion: chaos-mesh.org/v1alpha1\nkind: Schedule\nmetadata: {name: s, namespace: shop}\nspec:\n  schedule: '@every 30m'\n  type: HTTPChaos\n" +
+		"  httpChaos: {mode: all, selector: {labelSelectors: {app: web}}, target: Request, port: 80, delay: 2s, duration: 1m}\n"
+	res, err := testOptions(nil).ChaosMesh(File{Name: "in.yaml", Data: []byte(doc)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustParse(t, res)
+	if got := codes(res.Warnings); !slices.Equal(got, []string{"W011", "W022"}) {
+		t.Fatalf("warnings %v, want W011 and W022", res.Warnings)
+	}
+	for _, want := range []string{`schedule: "@every 30m"`, "namespaces: [shop]", "type: http-delay, delay: 2s, percent: 100", "duration: 1m"} {
+		if !strings.Contains(res.Warnings[0].Message, want) {
+			t.Errorf("W022 %q lacks %q", res.Warnings[0].Message, want)
+		}
+	}
+}
