@@ -64,13 +64,17 @@ func (c *cmConv) scheduleKeys(obj cmObject, e *draftExperiment, spec cmScheduleS
 // robfig/cron; Chaos Mesh also takes a leading seconds field, which chaosd
 // does not: second 0 is dropped as it changes nothing, any other second
 // is a named approximation. Chaos Mesh evaluates the spec in its
-// controller's local time, UTC in its image, as chaosd does by default.
+// controller's local time: the TZ its Helm chart sets from the value
+// `timezone` (default "UTC", helm/chaos-mesh/values.yaml), as chaosd uses
+// its config's timezone (default UTC).
 func (c *cmConv) cronSpec(obj cmObject, e *draftExperiment, spec string) string {
 	spec = strings.TrimSpace(spec)
 	prefix := ""
 	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
 		tz, rest, _ := strings.Cut(spec, " ")
 		prefix, spec = tz+" ", strings.TrimSpace(rest)
+	} else if !strings.HasPrefix(spec, "@every") {
+		c.d.note(nScheduleTimezone, nil, "Chaos Mesh evaluates a Schedule's spec.schedule in the time zone of its Helm value `timezone` (default UTC); chaosd in the config's timezone (default UTC): if you changed one, set timezone to the same")
 	}
 	fields := strings.Fields(spec)
 	if strings.HasPrefix(spec, "@") || len(fields) != 6 {

@@ -22,7 +22,7 @@ func TestChaosMeshGolden(t *testing.T) {
 		{file: "auth-rbac-podchaos.yaml", warnings: []string{"W024"}, notes: []string{"N002", "N003", "N004", "N015"}},
 		{file: "unsupported-examples.yaml", warnings: []string{"W011", "W021"}, notes: []string{"N003", "N004"}},
 		{file: "http-abort.yaml", warnings: []string{"W011", "W022"}, notes: []string{"N003", "N004"}},
-		{file: "selectors.yaml", warnings: []string{"W005", "W014", "W018", "W023"}, notes: []string{"N002", "N003", "N004", "N006", "N007", "N014", "N015"}},
+		{file: "selectors.yaml", warnings: []string{"W005", "W014", "W018", "W023"}, notes: []string{"N002", "N003", "N004", "N006", "N007", "N014", "N015", "N016"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

@@ -81,6 +81,7 @@ var (
 	nDeprecatedAlias    = kind{"N013", "deprecated-alias"}
 	nDriverIgnored      = kind{"N014", "ignored-by-source"}
 	nRunningOnly        = kind{"N015", "running-pods-only"}
+	nScheduleTimezone   = kind{"N016", "schedule-timezone"}
 )
 
 // Options tune a translation. The zero value is ready to use.
