@@ -37,38 +37,8 @@ deliberate differences are listed as notes (Nnnn).`,
 		return err
 	}
 	cmd.AddCommand(
-		&cobra.Command{
-			Use:   "chaostoolkit FILE...",
-			Short: "Convert Chaos Toolkit experiment files (YAML or JSON)",
-			Args:  cobra.MinimumNArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				files, err := readImportFiles(args)
-				if err != nil {
-					return err
-				}
-				res, err := importer.ChaosToolkit(files...)
-				if err != nil {
-					return err
-				}
-				return write(cmd, res)
-			},
-		},
-		&cobra.Command{
-			Use:   "chaos-mesh FILE...",
-			Short: "Convert Chaos Mesh objects (PodChaos, Schedule, HTTPChaos, ...; YAML, several documents per file)",
-			Args:  cobra.MinimumNArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				files, err := readImportFiles(args)
-				if err != nil {
-					return err
-				}
-				res, err := importer.ChaosMesh(files...)
-				if err != nil {
-					return err
-				}
-				return write(cmd, res)
-			},
-		},
+		newImportFilesCommand("chaostoolkit FILE...", "Convert Chaos Toolkit experiment files (YAML or JSON)", importer.ChaosToolkit, write),
+		newImportFilesCommand("chaos-mesh FILE...", "Convert Chaos Mesh objects (PodChaos, Schedule, HTTPChaos, ...; YAML, several documents per file)", importer.ChaosMesh, write),
 		&cobra.Command{
 			Use:   "chaoskube -- [CHAOSKUBE FLAGS...]",
 			Short: "Convert chaoskube command-line flags (after --)",
@@ -85,17 +55,29 @@ deliberate differences are listed as notes (Nnnn).`,
 	return cmd
 }
 
-// readImportFiles reads the files named on the command line.
-func readImportFiles(names []string) ([]importer.File, error) {
-	var files []importer.File
-	for _, n := range names {
-		data, err := os.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, importer.File{Name: n, Data: data})
+// newImportFilesCommand is an import subcommand that converts the files
+// named on its command line.
+func newImportFilesCommand(use, short string, convert func(...importer.File) (importer.Result, error), write func(*cobra.Command, importer.Result) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var files []importer.File
+			for _, n := range args {
+				data, err := os.ReadFile(n)
+				if err != nil {
+					return err
+				}
+				files = append(files, importer.File{Name: n, Data: data})
+			}
+			res, err := convert(files...)
+			if err != nil {
+				return err
+			}
+			return write(cmd, res)
+		},
 	}
-	return files, nil
 }
 
 func newImportKubeMonkeyCommand(write func(*cobra.Command, importer.Result) error) *cobra.Command {
