@@ -16,7 +16,7 @@ func newImportCommand() *cobra.Command {
 	var out string
 	cmd := &cobra.Command{
 		Use:   "import",
-		Short: "Convert Chaos Toolkit experiments, chaoskube flags or kube-monkey settings into chaosd config",
+		Short: "Convert Chaos Toolkit experiments, chaoskube flags, kube-monkey settings or Chaos Mesh objects into chaosd config",
 		Long: `Import converts other tools' chaos setups into a chaosd config that passes
 chaosd validate. Anything that cannot be mapped faithfully is listed as a named
 warning (Wnnn) on stderr and as a comment in the output, never silently dropped;
@@ -37,26 +37,8 @@ deliberate differences are listed as notes (Nnnn).`,
 		return err
 	}
 	cmd.AddCommand(
-		&cobra.Command{
-			Use:   "chaostoolkit FILE...",
-			Short: "Convert Chaos Toolkit experiment files (YAML or JSON)",
-			Args:  cobra.MinimumNArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				var files []importer.File
-				for _, a := range args {
-					data, err := os.ReadFile(a)
-					if err != nil {
-						return err
-					}
-					files = append(files, importer.File{Name: a, Data: data})
-				}
-				res, err := importer.ChaosToolkit(files...)
-				if err != nil {
-					return err
-				}
-				return write(cmd, res)
-			},
-		},
+		newImportFilesCommand("chaostoolkit FILE...", "Convert Chaos Toolkit experiment files (YAML or JSON)", importer.ChaosToolkit, write),
+		newImportFilesCommand("chaos-mesh FILE...", "Convert Chaos Mesh objects (PodChaos, Schedule, HTTPChaos, ...; YAML, several documents per file)", importer.ChaosMesh, write),
 		&cobra.Command{
 			Use:   "chaoskube -- [CHAOSKUBE FLAGS...]",
 			Short: "Convert chaoskube command-line flags (after --)",
@@ -71,6 +53,31 @@ deliberate differences are listed as notes (Nnnn).`,
 		newImportKubeMonkeyCommand(write),
 	)
 	return cmd
+}
+
+// newImportFilesCommand is an import subcommand that converts the files
+// named on its command line.
+func newImportFilesCommand(use, short string, convert func(...importer.File) (importer.Result, error), write func(*cobra.Command, importer.Result) error) *cobra.Command {
+	return &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var files []importer.File
+			for _, n := range args {
+				data, err := os.ReadFile(n)
+				if err != nil {
+					return err
+				}
+				files = append(files, importer.File{Name: n, Data: data})
+			}
+			res, err := convert(files...)
+			if err != nil {
+				return err
+			}
+			return write(cmd, res)
+		},
+	}
 }
 
 func newImportKubeMonkeyCommand(write func(*cobra.Command, importer.Result) error) *cobra.Command {

@@ -27,12 +27,8 @@ func (o Options) ChaosToolkit(files ...File) (Result, error) {
 		return Result{}, errors.New("import Chaos Toolkit: no experiment files given")
 	}
 	o = o.withDefaults()
-	var names []string
-	for _, f := range files {
-		names = append(names, f.Name)
-	}
 	d := &draft{
-		source: "Chaos Toolkit experiments " + strings.Join(names, ", "),
+		source: "Chaos Toolkit experiments " + fileNames(files),
 		amURL:  o.AlertmanagerURL,
 		header: []string{
 			"Chaos Toolkit runs an experiment once and checks its steady-state hypothesis before and",

@@ -47,14 +47,7 @@ func TestChaosToolkitGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mustParse(t, res)
-			if got := codes(res.Warnings); !slices.Equal(got, tt.warnings) {
-				t.Errorf("warnings %v, want %v:\n%v", got, tt.warnings, res.Warnings)
-			}
-			if got := codes(res.Notes); !slices.Equal(got, tt.notes) {
-				t.Errorf("notes %v, want %v:\n%v", got, tt.notes, res.Notes)
-			}
-			golden(t, filepath.Join("chaostoolkit", strings.TrimSuffix(tt.file, filepath.Ext(tt.file))+".golden"), res.Config)
+			checkResult(t, res, tt.warnings, tt.notes, filepath.Join("chaostoolkit", strings.TrimSuffix(tt.file, filepath.Ext(tt.file))+".golden"))
 		})
 	}
 }

@@ -1,6 +1,6 @@
 // Package importer translates the configuration of other chaos tools into a
-// chaosd config: Chaos Toolkit experiments, chaoskube flags and kube-monkey
-// settings.
+// chaosd config: Chaos Toolkit experiments, chaoskube flags, kube-monkey
+// settings and Chaos Mesh objects.
 //
 // Every translation runs the same pipeline:
 //   - decode the foreign input (files, flags, env, labels);

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -51,6 +52,7 @@ type draftExperiment struct {
 	duration time.Duration
 	observe  time.Duration // 0: chaosd's default
 	disabled bool
+	oneShot  bool // the source ran it once; the schedule is chaosd's default
 }
 
 type draftTarget struct {
@@ -124,6 +126,26 @@ func (d *draft) addExperiment(e *draftExperiment) {
 	}
 	e.name = uniqueName(e.name, taken)
 	d.exps = append(d.exps, e)
+}
+
+// dryUnlessLive starts the config in dry run unless o.Live, for sources
+// whose faults chaosd would run on a schedule they did not have, and names
+// the assumed Alertmanager.
+func (d *draft) dryUnlessLive(o Options) {
+	if !o.Live {
+		d.dryRun = ptr(true)
+		d.note(nDryRun, nil, "the config starts with dryRun: true; check `chaosd plan` and set it to false to inject faults")
+	}
+	d.note(nAssumedGuard, nil, "guard.alertmanager.url is %s; point it at your Alertmanager", o.AlertmanagerURL)
+}
+
+// fileNames lists the files for the config's header.
+func fileNames(files []File) string {
+	names := make([]string, 0, len(files))
+	for _, f := range files {
+		names = append(names, f.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -51,6 +51,20 @@ func mustParse(t *testing.T, res Result) *config.Config {
 	return cfg
 }
 
+// checkResult asserts the translation is a valid config with exactly these
+// warning and note codes, and that it matches the golden file.
+func checkResult(t *testing.T, res Result, warnings, notes []string, goldenName string) {
+	t.Helper()
+	mustParse(t, res)
+	if got := codes(res.Warnings); !slices.Equal(got, warnings) {
+		t.Errorf("warnings %v, want %v:\n%v", got, warnings, res.Warnings)
+	}
+	if got := codes(res.Notes); !slices.Equal(got, notes) {
+		t.Errorf("notes %v, want %v:\n%v", got, notes, res.Notes)
+	}
+	golden(t, goldenName, res.Config)
+}
+
 // codes lists the distinct codes of findings, sorted.
 func codes(ws []Warning) []string {
 	var out []string

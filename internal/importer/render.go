@@ -188,7 +188,7 @@ func (d *draft) experimentNode(e *draftExperiment) *yaml.Node {
 		}
 	}
 	y.HeadComment = comment(lines...)
-	if !d.scheduleOK {
+	if !d.scheduleOK || e.oneShot {
 		y.Content[3].LineComment = "# one-shot: chaosd once " + e.name + " -f FILE"
 	}
 	return y

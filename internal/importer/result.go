@@ -58,6 +58,10 @@ var (
 	wOptInAnnotation     = kind{"W018", "opt-in-annotation"}
 	wNoApps              = kind{"W019", "no-apps"}
 	wRunOutlasts         = kind{"W020", "run-outlasts-schedule"}
+	wUnsupportedChaos    = kind{"W021", "unsupported-chaos"}
+	wHTTPChaos           = kind{"W022", "http-chaos-not-converted"}
+	wApproxMode          = kind{"W023", "approximated-mode"}
+	wAssumedNamespace    = kind{"W024", "assumed-namespace"}
 )
 
 // Notes: chaosd does it differently on purpose; nothing to fix.
@@ -76,6 +80,8 @@ var (
 	nIdentifierSelector = kind{"N012", "identifier-selector"}
 	nDeprecatedAlias    = kind{"N013", "deprecated-alias"}
 	nDriverIgnored      = kind{"N014", "ignored-by-source"}
+	nRunningOnly        = kind{"N015", "running-pods-only"}
+	nScheduleTimezone   = kind{"N016", "schedule-timezone"}
 )
 
 // Options tune a translation. The zero value is ready to use.
@@ -86,7 +92,8 @@ type Options struct {
 	// Now anchors dates that the source tools repeat every year (chaoskube
 	// --excluded-days-of-year); nil means time.Now.
 	Now func() time.Time
-	// Schedule and Jitter for imported one-shot experiments (Chaos Toolkit);
+	// Schedule and Jitter for imported one-shot experiments (Chaos Toolkit,
+	// a Chaos Mesh PodChaos outside a Schedule);
 	// defaults "@every 1h" and 10m.
 	Schedule string
 	Jitter   time.Duration
@@ -96,7 +103,8 @@ type Options struct {
 	// PrometheusURL for guard checks when the experiments don't name one
 	// (prometheus_base_url); default http://prometheus.monitoring:9090.
 	PrometheusURL string
-	// Live leaves dryRun off in configs imported from Chaos Toolkit. By
+	// Live leaves dryRun off in configs imported from Chaos Toolkit and
+	// Chaos Mesh. By
 	// default they start in dry run: a one-shot experiment becomes a
 	// recurring one, which deserves a look at `chaosd plan` first.
 	Live bool
@@ -136,6 +144,9 @@ func ChaosToolkit(files ...File) (Result, error) { return Options{}.ChaosToolkit
 
 // Chaoskube translates chaoskube's command-line flags with default Options.
 func Chaoskube(args []string) (Result, error) { return Options{}.Chaoskube(args) }
+
+// ChaosMesh translates Chaos Mesh objects with default Options.
+func ChaosMesh(files ...File) (Result, error) { return Options{}.ChaosMesh(files...) }
 
 // KubeMonkey translates kube-monkey's settings with default Options.
 func KubeMonkey(env map[string]string, apps ...App) (Result, error) {
