@@ -108,5 +108,3 @@ type matrixQuerier model.Matrix
 func (m matrixQuerier) QueryRange(context.Context, string, time.Time, time.Time, time.Duration) (model.Matrix, error) {
 	return model.Matrix(m), nil
 }
-
-func nanValue() float64 { var z float64; return z / z }
