@@ -54,8 +54,10 @@ func (t Tolerance) HigherIsWorse() bool {
 	return t.Max != nil || t.MaxIncrease != nil || t.MaxIncreasePercent != nil
 }
 
-func (t Tolerance) up() bool   { return t.HigherIsWorse() }
-func (t Tolerance) down() bool { return t.Min != nil || t.MaxDecrease != nil || t.MaxDecreasePercent != nil }
+func (t Tolerance) up() bool { return t.HigherIsWorse() }
+func (t Tolerance) down() bool {
+	return t.Min != nil || t.MaxDecrease != nil || t.MaxDecreasePercent != nil
+}
 
 // SLIVars are the target identities an SLI query may use.
 type SLIVars struct {

@@ -106,7 +106,8 @@ type AlertmanagerGuard struct {
 	// matching all of them blocks. Empty blocks on every active alert.
 	Block []string `koanf:"block"`
 	// Ignore lists matchers; an alert matching all of them never blocks.
-	// chaosd's own ChaosWeaknessFound alerts are always ignored.
+	// chaosd's own ChaosWeaknessFound and ChaosAlertGapFound alerts are
+	// always ignored.
 	Ignore []string `koanf:"ignore"`
 }
 
@@ -407,7 +408,8 @@ type WebhookNotification struct {
 	On []Event `koanf:"on"`
 }
 
-// AlertmanagerNotification raises chaosd's own ChaosWeaknessFound alert.
+// AlertmanagerNotification raises chaosd's own ChaosWeaknessFound and
+// ChaosAlertGapFound alerts.
 type AlertmanagerNotification struct {
 	// RaiseOnWeakness raises ChaosWeaknessFound when a run finds a weakness.
 	RaiseOnWeakness bool `koanf:"raiseOnWeakness"`

@@ -32,7 +32,7 @@ type Options struct {
 // Guard evaluates chaosd's monitoring. For each evaluation it:
 //   - asks Alertmanager for alerts that are active, not silenced and not
 //     inhibited, and keeps those matching every block matcher and not every
-//     ignore matcher (ChaosWeaknessFound never blocks);
+//     ignore matcher (ChaosWeaknessFound and ChaosAlertGapFound never block);
 //   - in preflight with blockPending, asks Prometheus for pending alerts,
 //     filtered by the same matchers;
 //   - runs every Prometheus check (min/max/empty), recording its value;
