@@ -56,6 +56,10 @@ func TestTrafficSLIAlertGap(t *testing.T) {
 	}
 	for _, tt := range tests {
 		ok := t.Run(tt.name, func(t *testing.T) {
+			// The 50% abort fires the demo's alert even where the guard
+			// does not block on it; a run starting while it is still
+			// active would be skipped by preflight.
+			eventually(t, 2*time.Minute, "GRPCDemoErrorRatioHigh inactive", func() bool { return !alertActive(t, c, "GRPCDemoErrorRatioHigh") }) // hang guard
 			cfg := newConfigDir(t, withMonitoring(c, strings.NewReplacer("BLOCK", tt.block, "PERCENT", tt.percent).Replace(trafficSLIConfig)))
 			r := expOnce(t, c, cfg.Path, "traffic-sli")
 			t.Logf("verdict %s: %s", r.Rec.Verdict, r.Rec.Reason)
