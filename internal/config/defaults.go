@@ -14,6 +14,8 @@ const (
 	DefaultDrainTimeout      = 2 * time.Minute
 	DefaultLoadConcurrency   = 10
 	DefaultLoadDuration      = 10 * time.Second
+	DefaultSLIBaseline       = 5 * time.Minute
+	DefaultSLIStep           = 10 * time.Second
 	DefaultJournalMaxRuns    = 500
 	DefaultJournalMaxBytes   = 100 << 20
 	// DefaultPolicyName is used by experiments that name no policy.
@@ -21,7 +23,8 @@ const (
 )
 
 // DefaultNotifyOn is the book's "notify only on failure".
-var DefaultNotifyOn = []Event{EventWeakness, EventError}
+// An alert gap is a failure of the alerting, so it is one too.
+var DefaultNotifyOn = []Event{EventWeakness, EventAlertGap, EventError}
 
 // applyDefaults fills what the file left out. present tells whether a key
 // path was written in the file, for defaults whose zero value is meaningful
@@ -48,6 +51,12 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	}
 	if g.UnknownAfter == 0 {
 		g.UnknownAfter = 3 * g.PollInterval
+	}
+	if g.SLIBaseline == 0 {
+		g.SLIBaseline = DefaultSLIBaseline
+	}
+	if g.SLIStep == 0 {
+		g.SLIStep = DefaultSLIStep
 	}
 	if !present("guard.cooldown") {
 		g.Cooldown = Cooldown{Duration: DefaultCooldown}

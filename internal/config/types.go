@@ -77,6 +77,20 @@ type Guard struct {
 	UnknownAfter time.Duration `koanf:"unknownAfter"`
 	// Cooldown after a weakness: a duration, or "manual" (until chaosd resume).
 	Cooldown Cooldown `koanf:"cooldown"`
+	// SLIs are the service level indicators every experiment is judged by,
+	// baseline against fault; an experiment's own slis replace the entry of
+	// the same name and add the others. They need guard.prometheus.
+	SLIs []SLI `koanf:"slis"`
+	// SLIBaseline is how far back before the injection the baseline window
+	// of every SLI reaches.
+	SLIBaseline time.Duration `koanf:"sliBaseline"`
+	// SLIStep is the resolution of the SLIs' range queries: one sample per
+	// step in the baseline and in the fault window.
+	SLIStep time.Duration `koanf:"sliStep"`
+	// PauseOnAlertGap pauses chaosd (with the cooldown) after an alert-gap
+	// verdict, as after a weakness. By default an alert gap is reported
+	// and chaos goes on: the system coped, only the alerting missed it.
+	PauseOnAlertGap bool `koanf:"pauseOnAlertGap"`
 	// Unguarded runs experiments with neither alertmanager nor prometheus:
 	// nothing blocks a start or halts a fault, and every run that completes
 	// passes. Only for dry runs and demos; `chaosd validate` warns, and the
@@ -92,7 +106,8 @@ type AlertmanagerGuard struct {
 	// matching all of them blocks. Empty blocks on every active alert.
 	Block []string `koanf:"block"`
 	// Ignore lists matchers; an alert matching all of them never blocks.
-	// chaosd's own ChaosWeaknessFound alerts are always ignored.
+	// chaosd's own ChaosWeaknessFound and ChaosAlertGapFound alerts are
+	// always ignored.
 	Ignore []string `koanf:"ignore"`
 }
 
@@ -171,6 +186,9 @@ type Experiment struct {
 	Duration time.Duration `koanf:"duration"`
 	// Observe is the window after the revert in which the guard judges.
 	Observe time.Duration `koanf:"observe"`
+	// SLIs judge this experiment's runs, baseline against fault, on top of
+	// guard.slis (an entry with the same name replaces the guard's).
+	SLIs []SLI `koanf:"slis"`
 	// DryRun overrides Config.DryRun for this experiment when set.
 	DryRun *bool `koanf:"dryRun"`
 	// Disabled experiments are validated but never scheduled.
@@ -362,6 +380,7 @@ const (
 	EventStarted  Event = "started"
 	EventFinished Event = "finished"
 	EventWeakness Event = "weakness"
+	EventAlertGap Event = "alert-gap"
 	EventError    Event = "error"
 	EventPaused   Event = "paused"
 	EventResumed  Event = "resumed"
@@ -389,10 +408,14 @@ type WebhookNotification struct {
 	On []Event `koanf:"on"`
 }
 
-// AlertmanagerNotification raises chaosd's own ChaosWeaknessFound alert.
+// AlertmanagerNotification raises chaosd's own ChaosWeaknessFound and
+// ChaosAlertGapFound alerts.
 type AlertmanagerNotification struct {
 	// RaiseOnWeakness raises ChaosWeaknessFound when a run finds a weakness.
 	RaiseOnWeakness bool `koanf:"raiseOnWeakness"`
+	// RaiseOnAlertGap raises ChaosAlertGapFound when a run's SLI moved
+	// beyond tolerance and no alert fired.
+	RaiseOnAlertGap bool `koanf:"raiseOnAlertGap"`
 	// URL defaults to guard.alertmanager.url.
 	URL string `koanf:"url"`
 	// ExternalURL is chaosd's own address, used for report links.

@@ -91,6 +91,14 @@ func validateGuard(g *Guard, errs *Errors) {
 			}
 		}
 	}
+	validateSLIs("guard.slis", g.SLIs, g.Prometheus != nil, errs)
+	if len(g.SLIs) > 0 || g.SLIBaseline != DefaultSLIBaseline || g.SLIStep != DefaultSLIStep {
+		if g.SLIStep < time.Second {
+			errs.add("guard.sliStep", "must be at least 1s, got %s", g.SLIStep)
+		} else if g.SLIBaseline < 2*g.SLIStep {
+			errs.add("guard.sliBaseline", "must span at least two sliSteps (%s), got %s", 2*g.SLIStep, g.SLIBaseline)
+		}
+	}
 	if g.Unguarded && (g.Alertmanager != nil || g.Prometheus != nil) {
 		errs.add("guard.unguarded", "cannot be combined with alertmanager or prometheus")
 	}
@@ -178,6 +186,7 @@ func validateExperiment(c *Config, path string, e *Experiment, errs *Errors) {
 	}
 	validateTarget(path+".target", e.Target, policy, errs)
 	validateAction(path, e, errs)
+	validateSLIs(path+".slis", e.SLIs, c.Guard.Prometheus != nil, errs)
 }
 
 // targetActions lists which actions apply to which target kind. A zone
@@ -389,14 +398,14 @@ func actionFields(a Action) map[string]bool {
 	}
 }
 
-var knownEvents = []Event{EventStarted, EventFinished, EventWeakness, EventError, EventPaused, EventResumed}
+var knownEvents = []Event{EventStarted, EventFinished, EventWeakness, EventAlertGap, EventError, EventPaused, EventResumed}
 
 func validateNotifications(c *Config, errs *Errors) {
 	n := c.Notifications
 	checkOn := func(path string, on []Event) {
 		for i, ev := range on {
 			if !slices.Contains(knownEvents, ev) {
-				errs.add(fmt.Sprintf("%s[%d]", path, i), "unknown event %q (started, finished, weakness, error, paused, resumed)", ev)
+				errs.add(fmt.Sprintf("%s[%d]", path, i), "unknown event %q (started, finished, weakness, alert-gap, error, paused, resumed)", ev)
 			}
 		}
 	}
@@ -419,7 +428,7 @@ func validateNotifications(c *Config, errs *Errors) {
 		validateURL("notifications.webhook.url", w.URL, false, errs)
 		checkOn("notifications.webhook.on", w.On)
 	}
-	if am := n.Alertmanager; am != nil && am.RaiseOnWeakness {
+	if am := n.Alertmanager; am != nil && (am.RaiseOnWeakness || am.RaiseOnAlertGap) {
 		if am.URL == "" {
 			errs.add("notifications.alertmanager.url", "is required to raise alerts (or set guard.alertmanager.url)")
 		}

@@ -354,7 +354,7 @@ func TestParseErrors(t *testing.T) {
 		// Notifications: secrets come from a file or the environment.
 		{"slack needs a secret source", experimentDoc("notifications: {slack: {on: [weakness, sometimes]}}"), []string{
 			"notifications.slack: needs exactly one of webhookURLFile or webhookURLEnv (the URL is a secret)",
-			`notifications.slack.on[1]: unknown event "sometimes" (started, finished, weakness, error, paused, resumed)`,
+			`notifications.slack.on[1]: unknown event "sometimes" (started, finished, weakness, alert-gap, error, paused, resumed)`,
 		}},
 		{"slack with two secret sources", experimentDoc("notifications: {slack: {webhookURLFile: /s, webhookURLEnv: S}}"), []string{
 			"notifications.slack: needs exactly one of webhookURLFile or webhookURLEnv (the URL is a secret)",

@@ -114,7 +114,7 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	d.runner = runner.New(runner.Options{
 		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
 		Notifier: runObserver{d}, Pause: d.pauser, Metrics: d.runStats, Reservations: ledger,
-		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash,
+		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash, SLIs: d.guard,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{
 		Clock: o.Clock, Rand: scheduler.NewRand(scheduler.RandomSeed()), Runner: d.runner, Pause: d,

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/common/model"
+
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
@@ -25,6 +27,11 @@ func (h *guardHolder) Preflight(ctx context.Context) guard.Evaluation {
 	return h.g.Load().Preflight(ctx)
 }
 func (h *guardHolder) Poll(ctx context.Context) guard.Evaluation { return h.g.Load().Poll(ctx) }
+
+// QueryRange samples SLIs on the current guard's Prometheus.
+func (h *guardHolder) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (model.Matrix, error) {
+	return h.g.Load().QueryRange(ctx, query, start, end, step)
+}
 
 // notifierHolder lets a reload swap the notification receivers.
 type notifierHolder struct {

@@ -2,9 +2,14 @@ package guard
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
+
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -27,7 +32,7 @@ type Options struct {
 // Guard evaluates chaosd's monitoring. For each evaluation it:
 //   - asks Alertmanager for alerts that are active, not silenced and not
 //     inhibited, and keeps those matching every block matcher and not every
-//     ignore matcher (ChaosWeaknessFound never blocks);
+//     ignore matcher (ChaosWeaknessFound and ChaosAlertGapFound never block);
 //   - in preflight with blockPending, asks Prometheus for pending alerts,
 //     filtered by the same matchers;
 //   - runs every Prometheus check (min/max/empty), recording its value;
@@ -88,6 +93,29 @@ func New(cfg config.Guard, opts Options) (*Guard, error) {
 		g.log.Warn("guard has neither alertmanager nor prometheus configured; every run will look healthy")
 	}
 	return g, nil
+}
+
+// ErrNoPrometheus is returned by QueryRange when the guard has no Prometheus.
+var ErrNoPrometheus = errors.New("guard.prometheus is not configured")
+
+// QueryRange evaluates query from start to end, one sample per step, on
+// the guard's Prometheus, bounded by config.Guard.Timeout. SLIs are
+// sampled through it.
+func (g *Guard) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (model.Matrix, error) {
+	if g.prom == nil {
+		return nil, ErrNoPrometheus
+	}
+	ctx, cancel := context.WithTimeout(ctx, g.cfg.Timeout)
+	defer cancel()
+	v, _, _, err := g.prom.api.QueryRange(ctx, query, promv1.Range{Start: start, End: end, Step: step}, promv1.WithTimeout(g.cfg.Timeout))
+	if err != nil {
+		return nil, fmt.Errorf("range query: %w", describeTimeout(ctx, err, g.cfg.Timeout))
+	}
+	m, ok := v.(model.Matrix)
+	if !ok {
+		return nil, fmt.Errorf("range query returned %s, want a matrix", v.Type())
+	}
+	return m, nil
 }
 
 // Config returns the configuration the Guard was built from.

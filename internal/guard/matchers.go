@@ -12,6 +12,10 @@ import (
 // every later run until the alert resolves, and halt the next one.
 const WeaknessAlertName = "ChaosWeaknessFound"
 
+// AlertGapAlertName is the alert chaosd raises when an SLI moved beyond
+// tolerance and no alert fired; ignored for the same reason.
+const AlertGapAlertName = "ChaosAlertGapFound"
+
 // alertFilter decides which alerts block, by the configured matchers. The
 // same filter serves Alertmanager alerts and Prometheus pending alerts.
 type alertFilter struct {
@@ -45,7 +49,7 @@ func parseMatchers(ss []string) (labels.Matchers, error) {
 
 // blocks reports whether an alert with these labels blocks.
 func (f alertFilter) blocks(ls model.LabelSet) bool {
-	if ls[model.AlertNameLabel] == WeaknessAlertName {
+	if name := ls[model.AlertNameLabel]; name == WeaknessAlertName || name == AlertGapAlertName {
 		return false
 	}
 	// An empty Matchers matches everything, which for ignore would mean

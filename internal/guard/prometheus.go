@@ -16,6 +16,7 @@ import (
 // prometheusAPI is the part of the Prometheus HTTP API the guard uses.
 type prometheusAPI interface {
 	Query(ctx context.Context, query string, ts time.Time, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error)
+	QueryRange(ctx context.Context, query string, r promv1.Range, opts ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error)
 	Alerts(ctx context.Context) (promv1.AlertsResult, error)
 }
 

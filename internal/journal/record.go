@@ -69,6 +69,44 @@ type Record struct {
 
 	Load        *LoadStats   `json:"load,omitempty"`
 	Replacement *Replacement `json:"replacement,omitempty"`
+	// SLIs compares each SLI, baseline against fault, with both series;
+	// absent when the experiment has none or nothing was injected.
+	SLIs []SLIResult `json:"slis,omitempty"`
+}
+
+// SLIResult is one SLI of a run: its verdict and the samples behind it.
+type SLIResult struct {
+	Name string `json:"name"`
+	// Query is the PromQL as run, with the target's identity filled in.
+	Query string `json:"query"`
+	// State is within, beyond or no-data.
+	State  guard.SLIState `json:"state"`
+	Reason string         `json:"reason"`
+	// Held and Observed compare the hold and the observe window with
+	// the baseline; Observed is absent without an observe window.
+	Held     *SLIComparison `json:"held,omitempty"`
+	Observed *SLIComparison `json:"observed,omitempty"`
+	// Baseline holds the samples before the injection, Fault those from
+	// the injection to the end of observe.
+	Baseline []SLIPoint `json:"baseline"`
+	Fault    []SLIPoint `json:"fault"`
+}
+
+// SLIComparison is one window against the baseline. Numbers that could
+// not be computed (no samples, no test) are absent.
+type SLIComparison struct {
+	State          guard.SLIState `json:"state"`
+	Test           string         `json:"test"`
+	BaselineMedian *float64       `json:"baselineMedian,omitempty"`
+	Median         *float64       `json:"median,omitempty"`
+	Bound          *float64       `json:"bound,omitempty"`
+	PValue         *float64       `json:"pValue,omitempty"`
+}
+
+// SLIPoint is one sample: time and value.
+type SLIPoint struct {
+	At    time.Time `json:"t"`
+	Value float64   `json:"v"`
 }
 
 // Source says where a piece of evidence came from.
@@ -130,6 +168,7 @@ const (
 	PhaseVerdict   Phase = "verdict"
 	PhaseHalt      Phase = "halt"
 	PhaseGuard     Phase = "guard"
+	PhaseSLI       Phase = "sli"
 )
 
 // TimelineEntry is one thing that happened during a run.

@@ -24,6 +24,9 @@ import (
 // ignores it (config.AlertmanagerGuard).
 const WeaknessAlertName = "ChaosWeaknessFound"
 
+// AlertGapAlertName is the alert chaosd raises for an alert-gap verdict.
+const AlertGapAlertName = "ChaosAlertGapFound"
+
 // ManualCooldownAlertDuration is how long the alert stays active when the
 // cooldown is manual (or zero): long enough to be seen and routed. The
 // pause itself lasts until `chaosd resume` and shows in `chaosd status`.
@@ -94,9 +97,10 @@ func NewAlertmanager(opts AlertmanagerOptions) (*Alertmanager, error) {
 
 func (a *Alertmanager) Name() string { return "alertmanager" }
 
-// Notify raises the alert for weakness events and ignores every other.
+// Notify raises ChaosWeaknessFound for weakness events and
+// ChaosAlertGapFound for alert-gap events, and ignores every other.
 func (a *Alertmanager) Notify(ctx context.Context, m Message) error {
-	if m.Event != config.EventWeakness || m.Run == nil {
+	if (m.Event != config.EventWeakness && m.Event != config.EventAlertGap) || m.Run == nil {
 		return nil
 	}
 	return a.post(ctx, m.Run, CooldownDuration(a.cooldown))
@@ -119,10 +123,11 @@ func CooldownDuration(c config.Cooldown) time.Duration {
 }
 
 func (a *Alertmanager) post(ctx context.Context, r *Run, cooldown time.Duration) error {
+	name := alertNameFor(r.Verdict)
 	params := alert.NewPostAlertsParamsWithContext(ctx).WithAlerts(weaknessAlerts(r, a.clock.Now(), cooldown))
 	if _, err := a.api.PostAlerts(params); err != nil {
 		return &sendError{
-			msg:       fmt.Sprintf("alertmanager %s: post %s for run %s: %v", a.where, WeaknessAlertName, r.ID, err),
+			msg:       fmt.Sprintf("alertmanager %s: post %s for run %s: %v", a.where, name, r.ID, err),
 			permanent: !retryableAPIError(err),
 		}
 	}
@@ -142,12 +147,24 @@ func retryableAPIError(err error) bool {
 	return true // transport errors: worth another try
 }
 
+// alertNameFor names the alert a finished run raises.
+func alertNameFor(v journal.Verdict) string {
+	if v == journal.VerdictAlertGap {
+		return AlertGapAlertName
+	}
+	return WeaknessAlertName
+}
+
 func weaknessAlerts(r *Run, now time.Time, cooldown time.Duration) models.PostableAlerts {
 	if cooldown <= 0 {
 		cooldown = ManualCooldownAlertDuration
 	}
+	summary := fmt.Sprintf("chaosd found a weakness with experiment %s", r.Experiment)
+	if r.Verdict == journal.VerdictAlertGap {
+		summary = fmt.Sprintf("chaosd found an alert gap with experiment %s: an SLI moved beyond tolerance and no alert fired", r.Experiment)
+	}
 	annotations := models.LabelSet{
-		"summary":     fmt.Sprintf("chaosd found a weakness with experiment %s", r.Experiment),
+		"summary":     summary,
 		"description": r.Reason,
 		"run_id":      r.ID,
 	}
@@ -156,7 +173,7 @@ func weaknessAlerts(r *Run, now time.Time, cooldown time.Duration) models.Postab
 	}
 	base := func() models.LabelSet {
 		return models.LabelSet{
-			"alertname":  WeaknessAlertName,
+			"alertname":  alertNameFor(r.Verdict),
 			"experiment": r.Experiment,
 			"action":     string(r.Action),
 			"severity":   "warning",

@@ -214,3 +214,21 @@ func TestAlertmanagerThroughDispatcher(t *testing.T) {
 		t.Errorf("annotations = %v", posted[0].Annotations)
 	}
 }
+
+// TestAlertGapThroughDispatcher: an alert-gap run raises its own alert,
+// ChaosAlertGapFound, not ChaosWeaknessFound.
+func TestAlertGapThroughDispatcher(t *testing.T) {
+	fake := newFakeAlertmanager(t, http.StatusOK)
+	am, err := NewAlertmanager(AlertmanagerOptions{URL: fake.URL, Clock: clocktesting.NewFakePassiveClock(t0), Cooldown: config.Cooldown{Duration: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, DispatcherOptions{Receivers: []Receiver{{Notifier: am, On: []config.Event{config.EventAlertGap}}}})
+	e.d.DispatchFinished(testRecord(journal.VerdictWeakness)) // not subscribed
+	e.d.DispatchFinished(testRecord(journal.VerdictAlertGap))
+	e.drain(t)
+	posted := fake.last().posted
+	if len(posted) != 1 || posted[0].Labels["alertname"] != AlertGapAlertName || !strings.Contains(posted[0].Annotations["summary"], "alert gap") {
+		t.Fatalf("posted %+v", posted)
+	}
+}

@@ -32,7 +32,7 @@ func ReceiversFromConfig(cfg *config.Config, opts BuildOptions) ([]Receiver, err
 		src := URLSource{Value: w.URL, File: w.URLFile, Env: w.URLEnv}
 		rs = append(rs, Receiver{Notifier: NewWebhook(src, opts.HTTPClient), On: w.On})
 	}
-	if am := n.Alertmanager; am != nil && am.RaiseOnWeakness {
+	if am := n.Alertmanager; am != nil && (am.RaiseOnWeakness || am.RaiseOnAlertGap) {
 		a, err := NewAlertmanager(AlertmanagerOptions{
 			URL: am.URL, HTTPClient: opts.AlertmanagerClient, Clock: opts.Clock,
 			Cooldown: cfg.Guard.Cooldown, ExternalURL: am.ExternalURL,
@@ -40,7 +40,14 @@ func ReceiversFromConfig(cfg *config.Config, opts BuildOptions) ([]Receiver, err
 		if err != nil {
 			return nil, fmt.Errorf("notifications.alertmanager: %w", err)
 		}
-		rs = append(rs, Receiver{Notifier: a, On: []config.Event{config.EventWeakness}})
+		var on []config.Event
+		if am.RaiseOnWeakness {
+			on = append(on, config.EventWeakness)
+		}
+		if am.RaiseOnAlertGap {
+			on = append(on, config.EventAlertGap)
+		}
+		rs = append(rs, Receiver{Notifier: a, On: on})
 	}
 	return rs, nil
 }

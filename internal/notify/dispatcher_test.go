@@ -247,9 +247,9 @@ func TestMetricsSurviveReRegistration(t *testing.T) {
 // first send, so increase() on a dashboard counts the first notification.
 func TestCountersStartAtZero(t *testing.T) {
 	e := newEnv(t, DispatcherOptions{Receivers: []Receiver{{Notifier: &recorder{name: "slack"}, On: config.DefaultNotifyOn}}})
-	// weakness and error, each sent and failed
-	if n := testutil.CollectAndCount(e.d.metrics.total, "chaosd_notifications_total"); n != 4 {
-		t.Errorf("%d chaosd_notifications_total series before any send, want 4", n)
+	// weakness, alert-gap and error, each sent and failed
+	if n := testutil.CollectAndCount(e.d.metrics.total, "chaosd_notifications_total"); n != 6 {
+		t.Errorf("%d chaosd_notifications_total series before any send, want 6", n)
 	}
 	if got := e.counter(t, "chaosd_notifications_total", map[string]string{"receiver": "slack"}); got != 0 {
 		t.Errorf("notifications before any send = %v, want 0", got)

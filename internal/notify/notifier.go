@@ -104,12 +104,14 @@ func ReportLink(externalURL, runID string) string {
 	return strings.TrimRight(externalURL, "/") + "/api/v1/runs/" + url.PathEscape(runID) + "/report"
 }
 
-// EventFor is the event that announces a finished run: weakness and error
+// EventFor is the event that announces a finished run: weakness, alert-gap and error
 // verdicts have their own event, every other verdict is finished.
 func EventFor(v journal.Verdict) config.Event {
 	switch v {
 	case journal.VerdictWeakness:
 		return config.EventWeakness
+	case journal.VerdictAlertGap:
+		return config.EventAlertGap
 	case journal.VerdictError:
 		return config.EventError
 	}

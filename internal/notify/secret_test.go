@@ -99,7 +99,7 @@ func TestReceiversFromConfig(t *testing.T) {
 		Notifications: config.Notifications{
 			Slack:        &config.SlackNotification{WebhookURLFile: "/secrets/slack", On: config.DefaultNotifyOn},
 			Webhook:      &config.WebhookNotification{URLEnv: "HOOK", On: []config.Event{config.EventStarted, config.EventFinished}},
-			Alertmanager: &config.AlertmanagerNotification{RaiseOnWeakness: true, URL: "http://am:9093", ExternalURL: "http://chaosd:8080"},
+			Alertmanager: &config.AlertmanagerNotification{RaiseOnWeakness: true, RaiseOnAlertGap: true, URL: "http://am:9093", ExternalURL: "http://chaosd:8080"},
 		},
 	}
 	rs, err := ReceiversFromConfig(cfg, BuildOptions{})
@@ -110,7 +110,7 @@ func TestReceiversFromConfig(t *testing.T) {
 	for _, r := range rs {
 		got = append(got, fmt.Sprintf("%s%v", r.Notifier.Name(), r.On))
 	}
-	if want := "[slack[weakness error] webhook[started finished] alertmanager[weakness]]"; fmt.Sprint(got) != want {
+	if want := "[slack[weakness alert-gap error] webhook[started finished] alertmanager[weakness alert-gap]]"; fmt.Sprint(got) != want {
 		t.Errorf("receivers = %v, want %s", got, want)
 	}
 	if am := rs[2].Notifier.(*Alertmanager); CooldownDuration(am.cooldown) != 0 {
@@ -121,8 +121,9 @@ func TestReceiversFromConfig(t *testing.T) {
 	}
 
 	cfg.Notifications.Alertmanager.RaiseOnWeakness = false
+	cfg.Notifications.Alertmanager.RaiseOnAlertGap = false
 	if rs, _ := ReceiversFromConfig(cfg, BuildOptions{}); len(rs) != 2 {
-		t.Errorf("raiseOnWeakness=false still built %d receivers", len(rs))
+		t.Errorf("raiseOnWeakness=false and raiseOnAlertGap=false still built %d receivers", len(rs))
 	}
 	if rs, _ := ReceiversFromConfig(&config.Config{}, BuildOptions{}); len(rs) != 0 {
 		t.Errorf("no notifications configured, got %d receivers", len(rs))

@@ -83,6 +83,7 @@ var eventEmoji = map[config.Event]string{
 	config.EventStarted:  "🧪",
 	config.EventFinished: "🏁",
 	config.EventWeakness: "❌",
+	config.EventAlertGap: "🕳️",
 	config.EventError:    "⚠️",
 	config.EventPaused:   "⏸️",
 	config.EventResumed:  "▶️",
@@ -159,6 +160,8 @@ func headline(ev config.Event, r *Run) string {
 		return "Started"
 	case config.EventWeakness:
 		return "Weakness found"
+	case config.EventAlertGap:
+		return "Alert gap found"
 	case config.EventError:
 		return "Run failed"
 	}

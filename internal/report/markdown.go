@@ -87,6 +87,15 @@ func (md *mdWriter) observations(r runView) {
 		rows = append(rows, []string{e.Source, e.Name, e.Labels, e.Value, e.Bound, e.At, e.Message})
 	}
 	md.tableOr([]string{"Source", "Name", "Labels", "Value", "Bound", "At", "Message"}, rows, "No evidence recorded.")
+
+	if len(r.SLIs) > 0 {
+		md.section("SLIs")
+		rows = nil
+		for _, s := range r.SLIs {
+			rows = append(rows, []string{s.Name, s.State, s.Baseline, s.Held, s.Observed, s.Samples, s.Reason, s.Query})
+		}
+		md.tableOr([]string{"SLI", "State", "Baseline median", "Held median", "Observed median", "Samples (baseline / fault)", "Why", "Query"}, rows, "")
+	}
 }
 
 func (md *mdWriter) selection(s selectionView) {

@@ -49,6 +49,7 @@ type runView struct {
 	Targets      []string
 	Timeline     []timelineRow
 	Evidence     []evidenceRow
+	SLIs         []sliRow
 	Selection    selectionView
 	Injections   []injectionRow
 	Load         *loadView
@@ -58,6 +59,10 @@ type runView struct {
 type timelineRow struct{ At, Offset, Phase, Target, Message, Error string }
 
 type evidenceRow struct{ Source, Name, Labels, Value, Bound, At, Message string }
+
+// sliRow is one SLI, baseline against fault, as text (the series stay in
+// the journal).
+type sliRow struct{ Name, State, Baseline, Held, Observed, Samples, Reason, Query string }
 
 type selectionView struct {
 	Considered, Eligible int
@@ -156,6 +161,11 @@ func buildRun(r journal.Record) runView {
 			row.Value = strconv.FormatFloat(*e.Value, 'g', 6, 64)
 		}
 		rv.Evidence = append(rv.Evidence, row)
+	}
+	for _, s := range r.SLIs {
+		rv.SLIs = append(rv.SLIs, sliRow{Name: s.Name, State: string(s.State), Baseline: sliMedian(s.Held, true),
+			Held: sliMedian(s.Held, false), Observed: sliMedian(s.Observed, false),
+			Samples: fmt.Sprintf("%d / %d", len(s.Baseline), len(s.Fault)), Reason: s.Reason, Query: s.Query})
 	}
 	rv.Selection = selectionView{
 		Considered: r.Selection.Considered, Eligible: r.Selection.Eligible,
@@ -309,4 +319,19 @@ func selectionCounts(s journal.Selection) string {
 			s.Considered, s.Checked, s.Eligible, len(s.Chosen))
 	}
 	return fmt.Sprintf("%d considered, %d eligible, %d chosen", s.Considered, s.Eligible, len(s.Chosen))
+}
+
+// sliMedian prints a window's median (or the baseline's), "—" when unknown.
+func sliMedian(c *journal.SLIComparison, baseline bool) string {
+	if c == nil {
+		return "—"
+	}
+	v := c.Median
+	if baseline {
+		v = c.BaselineMedian
+	}
+	if v == nil {
+		return "—"
+	}
+	return strconv.FormatFloat(*v, 'g', 4, 64)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/sli"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
@@ -137,4 +138,41 @@ func boundOf(c guard.CheckResult) string {
 		return fmt.Sprintf("<= %g", *c.Max)
 	}
 	return ""
+}
+
+func sliResultsOf(rs []sli.Result) []journal.SLIResult {
+	out := make([]journal.SLIResult, 0, len(rs))
+	for _, r := range rs {
+		jr := journal.SLIResult{Name: r.Name, Query: r.Query, State: r.State, Reason: r.Reason,
+			Baseline: sliPointsOf(r.Baseline), Fault: sliPointsOf(r.Fault)}
+		if r.Held.State != "" {
+			jr.Held = sliComparisonOf(r.Held)
+		}
+		if r.Observed.State != "" {
+			jr.Observed = sliComparisonOf(r.Observed)
+		}
+		out = append(out, jr)
+	}
+	return out
+}
+
+func sliComparisonOf(c sli.Comparison) *journal.SLIComparison {
+	return &journal.SLIComparison{State: c.State, Test: string(c.Test), BaselineMedian: finite(c.BaselineMedian),
+		Median: finite(c.FaultMedian), Bound: finite(c.Bound), PValue: finite(c.PValue)}
+}
+
+func sliPointsOf(ps []sli.Point) []journal.SLIPoint {
+	out := make([]journal.SLIPoint, len(ps))
+	for i, p := range ps {
+		out[i] = journal.SLIPoint{At: p.At, Value: p.Value}
+	}
+	return out
+}
+
+// finite is v as a JSON-safe pointer: nil for NaN and ±Inf.
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }

@@ -16,6 +16,7 @@ type Metrics struct {
 	noTarget    *prometheus.CounterVec
 	lastRun     *prometheus.GaugeVec
 	candidates  *prometheus.GaugeVec
+	alertGaps   *prometheus.CounterVec
 }
 
 // NewMetrics registers the runner's metrics on reg.
@@ -47,8 +48,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "chaosd_candidates",
 			Help: "Eligible candidates at the experiment's last pick.",
 		}, []string{"experiment"}),
+		alertGaps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "chaosd_alert_gaps_total",
+			Help: "Runs whose SLI moved beyond tolerance while no blocking alert fired.",
+		}, []string{"experiment"}),
 	}
-	reg.MustRegister(m.runs, m.duration, m.haltLatency, m.noTarget, m.lastRun, m.candidates)
+	reg.MustRegister(m.runs, m.duration, m.haltLatency, m.noTarget, m.lastRun, m.candidates, m.alertGaps)
 	return m
 }
 
@@ -62,6 +67,7 @@ func (m *Metrics) InitExperiments(exps []config.Experiment) {
 			m.runs.WithLabelValues(e.Name, string(e.Action.Type), string(v))
 		}
 		m.noTarget.WithLabelValues(e.Name)
+		m.alertGaps.WithLabelValues(e.Name)
 	}
 }
 
@@ -69,6 +75,9 @@ func (m *Metrics) observeRun(rec journal.Record) {
 	m.runs.WithLabelValues(rec.Experiment, string(rec.Action), string(rec.Verdict)).Inc()
 	m.duration.WithLabelValues(rec.Experiment).Observe(rec.DurationSeconds)
 	m.lastRun.WithLabelValues(rec.Experiment, string(rec.Verdict)).Set(float64(rec.FinishedAt.Unix()))
+	if rec.Verdict == guard.AlertGap {
+		m.alertGaps.WithLabelValues(rec.Experiment).Inc()
+	}
 	if rec.Selection.Considered > 0 || rec.Selection.Eligible > 0 {
 		m.candidates.WithLabelValues(rec.Experiment).Set(float64(rec.Selection.Eligible))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/sli"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
@@ -28,6 +29,8 @@ type run struct {
 	rec journal.Record
 
 	injected   []*experiments.Injection
+	slis       []sli.Probe // with their baselines; nil without SLIs
+	injectedAt time.Time
 	halt       *guard.Halt
 	injectErr  error
 	revertErr  error
@@ -75,6 +78,8 @@ func (rn *run) execute(ctx context.Context) {
 	}()
 	stopWatching := func() { stopWatch(); <-haltSeen }
 
+	rn.sampleBaselines(ctx, chosen[0])
+	rn.injectedAt = rn.r.o.Clock.Now()
 	rn.inject(faultCtx, chosen)
 	if rn.injectErr == nil && !rn.rec.DryRun {
 		rn.sleep(faultCtx, rn.exp.Duration, journal.PhaseHold)
@@ -91,6 +96,7 @@ func (rn *run) execute(ctx context.Context) {
 	}
 
 	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr}
+	outcome.SLI = rn.judgeSLIs(ctx)
 	if rn.halt != nil {
 		rn.noteHalt()
 		rn.addEvidence(rn.halt.Evaluation)
@@ -262,4 +268,68 @@ func rejectionSummary(res targets.Result) string {
 		parts = append(parts, fmt.Sprintf("%s (%d)", kc.reason, kc.count))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// sliSampler samples on the runner's querier at the guard's step.
+func (rn *run) sliSampler() sli.Sampler {
+	return sli.Sampler{Querier: rn.r.o.SLIs, Step: rn.cfg.Guard.SLIStep, Rule: sli.DefaultRule}
+}
+
+// sampleBaselines samples every SLI of the experiment, rendered for t,
+// before anything is injected: the baseline must not see the fault. A dry
+// run injects nothing, so it has nothing to compare.
+func (rn *run) sampleBaselines(ctx context.Context, t targets.Target) {
+	defs := rn.cfg.EffectiveSLIs(rn.exp)
+	if len(defs) == 0 || rn.rec.DryRun {
+		return
+	}
+	if rn.r.o.SLIs == nil {
+		for _, d := range defs {
+			rn.slis = append(rn.slis, sli.Probe{SLI: d, Err: errors.New("no Prometheus to sample SLIs from")})
+		}
+		return
+	}
+	rn.slis = rn.sliSampler().Baselines(ctx, defs, sliVars(t), rn.r.o.Clock.Now(), rn.cfg.Guard.SLIBaseline)
+	for _, p := range rn.slis {
+		rn.note(journal.PhaseSLI, t.String(), fmt.Sprintf("baseline of %s: %d samples", p.SLI.Name, len(p.Baseline)), p.Err)
+	}
+}
+
+// judgeSLIs compares the fault windows with the baselines and journals
+// both series; nil when there is nothing to judge (no SLIs, nothing
+// injected, chaosd stopping).
+func (rn *run) judgeSLIs(ctx context.Context) *guard.SLIOutcome {
+	if len(rn.slis) == 0 || len(rn.injected) == 0 || ctx.Err() != nil {
+		return nil
+	}
+	end := rn.r.o.Clock.Now()
+	if rn.r.o.SLIs == nil {
+		results := make([]sli.Result, 0, len(rn.slis))
+		for _, p := range rn.slis {
+			results = append(results, sli.Result{Name: p.SLI.Name, State: guard.SLINoData, Reason: p.Err.Error()})
+		}
+		rn.rec.SLIs = sliResultsOf(results)
+		return sli.Outcome(results)
+	}
+	results := rn.sliSampler().Judge(ctx, rn.slis, rn.injectedAt, rn.revertedAt, end)
+	for _, r := range results {
+		rn.note(journal.PhaseSLI, "", fmt.Sprintf("%s %s: %s", r.Name, r.State, r.Reason), nil)
+	}
+	rn.rec.SLIs = sliResultsOf(results)
+	return sli.Outcome(results)
+}
+
+// sliVars is the target's identity as SLI queries see it.
+func sliVars(t targets.Target) config.SLIVars {
+	v := config.SLIVars{Kind: string(t.Kind), Namespace: t.Namespace, Name: t.Name, Workload: t.Name, Host: t.Host}
+	if _, name, ok := strings.Cut(t.Owner, "/"); ok {
+		v.Workload = name
+	}
+	switch t.Kind {
+	case config.TargetZone:
+		v.Name, v.Workload = t.Zone, t.Zone
+	case config.TargetURL:
+		v.Name, v.Workload = t.URL, t.URL
+	}
+	return v
 }

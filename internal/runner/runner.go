@@ -6,8 +6,12 @@
 //     source whose seed is logged and journaled; one run picks at a time,
 //     and reserves what it picked until it ends, so that concurrent runs
 //     count it against their budgets before the fault shows in the cluster;
+//   - SLI baselines: each SLI, rendered for the first picked target, is
+//     sampled over guard.sliBaseline before anything is injected;
 //   - inject, hold for duration, revert, observe: while the fault is held and
 //     observed, a guard watcher polls; a halt reverts at once;
+//   - SLIs sampled over the hold and observe windows and compared with
+//     their baselines (package sli);
 //   - verdict from the guard's evidence, then journal, metrics, notifications,
 //     and self-pause after a weakness.
 //
@@ -31,6 +35,7 @@ import (
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/internal/scheduler"
+	"github.com/chaosd/chaosd/internal/sli"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
@@ -96,6 +101,9 @@ type Options struct {
 	Logger       *zap.Logger
 	// Nudges lets Alertmanager webhook pushes wake the halt watcher early.
 	Nudges guard.NudgeSource
+	// SLIs samples the experiments' SLIs (the guard's Prometheus); nil
+	// leaves every SLI without data.
+	SLIs sli.RangeQuerier
 	// ConfigHash names the config snapshot in journals.
 	ConfigHash func() string
 	// Seeds returns a fresh seed per run; default crypto/rand.
@@ -190,6 +198,9 @@ func (r *Runner) finish(rn *run) {
 	}
 	if rec.Verdict == guard.Weakness && r.o.Pause != nil {
 		r.o.Pause.PauseAfterWeakness(rn.cfg.Guard.Cooldown, fmt.Sprintf("weakness found by %s (run %s)", rec.Experiment, rec.RunID))
+	}
+	if rec.Verdict == guard.AlertGap && rn.cfg.Guard.PauseOnAlertGap && r.o.Pause != nil {
+		r.o.Pause.PauseAfterWeakness(rn.cfg.Guard.Cooldown, fmt.Sprintf("alert gap found by %s (run %s)", rec.Experiment, rec.RunID))
 	}
 	if rn.halt != nil && rn.halt.Pause && r.o.Pause != nil {
 		r.o.Pause.PauseManual("guard unknown for too long during run " + rec.RunID + " (onUnknown: pause)")

@@ -231,7 +231,11 @@ func (s *ClusterSource) listVirtualServices(ctx context.Context, namespace strin
 			return "", err
 		}
 		for _, vs := range list.Items {
-			out = append(out, MetaOf(&vs.ObjectMeta, true))
+			m := MetaOf(&vs.ObjectMeta, true)
+			if hosts := vs.Spec.GetHosts(); len(hosts) > 0 {
+				m.Host = hosts[0]
+			}
+			out = append(out, m)
 		}
 		return list.Continue, nil
 	})

@@ -59,6 +59,8 @@ type Meta struct {
 	// Deleting is set once the object has a deletionTimestamp.
 	Deleting bool
 	Marks    Marks
+	// Host is a VirtualService's first host, for SLI queries.
+	Host string
 }
 
 // MetaOf compacts an object's metadata. Labels are kept only when

@@ -32,6 +32,9 @@ type Target struct {
 	Nodes []string `json:"nodes,omitempty"`
 	// URL is a load burst's endpoint (url only).
 	URL string `json:"url,omitempty"`
+	// Host is a VirtualService's first host (virtualservices only), for
+	// SLI queries.
+	Host string `json:"host,omitempty"`
 }
 
 // String names the target the way logs, Events and journals do.

@@ -73,7 +73,7 @@ func (p *Picker) pickVirtualServices(ctx context.Context, t config.Target, polic
 }
 
 func vsTarget(m *Meta) Target {
-	return Target{Kind: config.TargetVirtualService, Namespace: m.Namespace, Name: m.Name}
+	return Target{Kind: config.TargetVirtualService, Namespace: m.Namespace, Name: m.Name, Host: m.Host}
 }
 
 // vsPick implements candidates for VirtualServices: nothing is left to check.
