@@ -16,6 +16,9 @@ const (
 	DefaultLoadDuration      = 10 * time.Second
 	DefaultJournalMaxRuns    = 500
 	DefaultJournalMaxBytes   = 100 << 20
+	// DefaultLandingMinRequests is the least traffic over a hold that can
+	// tell a fault that landed from one that did not.
+	DefaultLandingMinRequests = 20
 	// DefaultPolicyName is used by experiments that name no policy.
 	DefaultPolicyName = "default"
 )
@@ -85,6 +88,9 @@ func (e *Experiment) applyDefaults(present func(string) bool, path string) {
 	}
 	if !present(path + ".observe") {
 		e.Observe = DefaultObserve
+	}
+	if e.Landing.MinRequests == 0 {
+		e.Landing.MinRequests = DefaultLandingMinRequests
 	}
 	a := &e.Action
 	switch a.Type {
