@@ -81,4 +81,3 @@ func loadManifests(t *testing.T, files ...string) (Mesh, *istiov1.VirtualService
 	}
 	return m, vs
 }
-
