@@ -211,7 +211,9 @@ type Reach struct {
 // give queries over the client's own metrics. Queries may use
 // {{.Namespace}}, {{.Name}} (the VirtualService), {{.Host}} (its first host
 // as a cluster-local name), {{.Window}} (the hold, as a PromQL duration)
-// and {{.Flag}} (FI or DI).
+// and {{.Flag}} (FI or DI). Pod kills are proven by the replacement and
+// drains by the evictions, without Prometheus. It needs guard.prometheus;
+// without one, http-* faults are judged by the guard alone.
 type Landing struct {
 	// MinRequests is the least traffic over the hold that can tell a fault
 	// that landed from one that did not; below it the run is no-effect
