@@ -21,7 +21,7 @@ var extraExamples = map[string]string{
 	"experiments[].disabled":                 "true",
 	"experiments[].reach.runWhenUnreachable": "true",
 	"experiments[].landing.disabled":         "true",
-	"experiments[].landing.query":            `'sum(increase(grpc_client_handled_total{grpc_code="UNAVAILABLE"}[{{.Window}}]))'`,
+	"experiments[].landing.query":            `'sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.Window}}]))'`,
 	"experiments[].landing.trafficQuery":     `'sum(increase(grpc_client_handled_total[{{.Window}}]))'`,
 	"experiments[].target.namespaceSelector": "team=checkout",
 	"experiments[].target.optIn":             "true",

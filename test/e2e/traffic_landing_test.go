@@ -20,7 +20,7 @@ import (
 // trafficLandingQueries prove an abort from the proxyless client's own
 // metrics: it emits no istio_requests_total.
 const trafficLandingQueries = `    landing:
-      query: 'sum(increase(grpc_client_handled_total{job="grpc-demo",grpc_code="UNAVAILABLE"}[{{.Window}}]))'
+      query: 'sum(increase(grpc_client_handled_total{job="grpc-demo",grpc_code!="OK"}[{{.Window}}]))'
       trafficQuery: 'sum(increase(grpc_client_handled_total{job="grpc-demo"}[{{.Window}}]))'
 `
 
@@ -73,6 +73,7 @@ experiments:
     schedule: "@every 1h"
     target: {kind: node, mode: one}
     action: {type: node-drain}
+    duration: 10s
 `
 
 // TestTrafficLanding proves, against a real istiod and the proxyless gRPC
@@ -113,7 +114,7 @@ func TestTrafficLanding(t *testing.T) {
 		t.Logf("plan --cluster:\n%s", out)
 		for _, want := range []string{
 			"reach:      virtualservice/grpc-demo/grpc-demo: reachable: 1 caller(s) with proxyless gRPC: grpc-demo/client",
-			"reach:      virtualservice/grpc-demo/grpc-demo-public: unreachable: gateway grpc-demo/public: no such Gateway; bound only to gateways grpc-demo/public",
+			"reach:      virtualservice/grpc-demo/grpc-demo-public: unreachable: gateway grpc-demo/public: no such Gateway; bound only to gateways public",
 			"would skip: virtualservice/grpc-demo/grpc-demo-public (verdict skipped, reason unreachable)",
 			"reach:      virtualservice/grpc-demo/ghost: unreachable: no Service or ServiceEntry serves its hosts ghost.grpc-demo.svc.cluster.local",
 			"would run:  all the same (reach.runWhenUnreachable)",
@@ -138,7 +139,7 @@ func TestTrafficLanding(t *testing.T) {
 		t.Logf("landing: %s", l.Summary)
 	})
 	for _, tt := range []struct{ experiment, wantLanding, wantReason string }{
-		{"reach-gateway", "not-landed", "bound only to gateways grpc-demo/public"},
+		{"reach-gateway", "not-landed", "bound only to gateways public"},
 		{"reach-ghost", "too-little-traffic", "no Service or ServiceEntry serves its hosts"},
 	} {
 		t.Run(tt.experiment+" is skipped as unreachable", func(t *testing.T) {
