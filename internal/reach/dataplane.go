@@ -20,6 +20,9 @@ const (
 	Ambient DataPlane = "ambient"
 	// NoDataPlane: nothing of Istio's sees the pod's calls.
 	NoDataPlane DataPlane = "none"
+	// UnknownDataPlane: the namespace's labels could not be read, and the
+	// pod's own do not decide.
+	UnknownDataPlane DataPlane = "a data plane unknown (namespace labels not readable)"
 )
 
 // Labels and annotations Istio reads to decide a pod's data plane.

@@ -10,7 +10,12 @@ import (
 type Mesh struct {
 	// Namespaces with their labels; a namespace missing here (namespaced
 	// mode cannot read them) counts as unlabelled.
-	Namespaces     []corev1.Namespace
+	Namespaces []corev1.Namespace
+	// NamespacesUnread is set when namespace labels could not be read
+	// (namespaced mode): a pod whose own labels do not decide then counts
+	// as a caller of unknown data plane, so the check does not refuse
+	// every VirtualService there; landing remains the proof.
+	NamespacesUnread bool
 	Pods           []corev1.Pod
 	Services       []corev1.Service
 	ServiceEntries []*istiov1.ServiceEntry

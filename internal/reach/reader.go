@@ -83,6 +83,7 @@ func (r Reader) mesh(ctx context.Context) (Mesh, []string, error) {
 		}
 		m.Namespaces = nss.Items
 	} else {
+		m.NamespacesUnread = true
 		notes = append(notes, "namespaced mode: namespace labels (injection, ambient, waypoint) not read")
 	}
 	for _, ns := range r.scopes() {

@@ -182,12 +182,15 @@ func meshCallers(vs *istiov1.VirtualService, d destinations, m Mesh) (int, []str
 			continue
 		}
 		plane := DataPlaneOf(p, m.namespace(p.Namespace))
+		if plane == NoDataPlane && m.NamespacesUnread && p.Labels[keySidecarInject] != "false" && p.Annotations[keySidecarInject] != "false" {
+			plane = UnknownDataPlane
+		}
 		byPlane[plane] = append(byPlane[plane], p.Namespace+"/"+p.Name)
 	}
 	var notes []string
 	planes := sets.New[DataPlane]()
 	n := 0
-	for _, plane := range []DataPlane{Sidecar, ProxylessGRPC} {
+	for _, plane := range []DataPlane{Sidecar, ProxylessGRPC, UnknownDataPlane} {
 		if pods := byPlane[plane]; len(pods) > 0 {
 			n += len(pods)
 			planes.Insert(plane)

@@ -61,6 +61,21 @@ func TestVirtualServiceReach(t *testing.T) {
 	}
 }
 
+// TestNamespacesUnread: in namespaced mode namespace labels cannot be
+// read; a pod that does not opt out counts, with its data plane unknown.
+func TestNamespacesUnread(t *testing.T) {
+	m, vs := loadManifests(t, "sidecar-opted-out.yaml")
+	m.Namespaces, m.NamespacesUnread = nil, true
+	if a := VirtualService(vs, config.Action{Type: config.ActionHTTPAbort, Status: 503}, m); a.Reachable {
+		t.Errorf("the only pod opts out, reachable: %s", a.Summary())
+	}
+	delete(m.Pods[0].Labels, "sidecar.istio.io/inject")
+	a := VirtualService(vs, config.Action{Type: config.ActionHTTPAbort, Status: 503}, m)
+	if !a.Reachable || !strings.Contains(a.Summary(), "data plane unknown") {
+		t.Errorf("unreadable namespace: %s, want reachable with the data plane unknown", a.Summary())
+	}
+}
+
 // TestExportTo: a VirtualService exported only to its own namespace does
 // not reach sidecars elsewhere.
 func TestExportTo(t *testing.T) {
