@@ -16,10 +16,10 @@ type Mesh struct {
 	// as a caller of unknown data plane, so the check does not refuse
 	// every VirtualService there; landing remains the proof.
 	NamespacesUnread bool
-	Pods           []corev1.Pod
-	Services       []corev1.Service
-	ServiceEntries []*istiov1.ServiceEntry
-	Gateways       []*istiov1.Gateway
+	Pods             []corev1.Pod
+	Services         []corev1.Service
+	ServiceEntries   []*istiov1.ServiceEntry
+	Gateways         []*istiov1.Gateway
 	// HTTPRoutes are Gateway API routes, reduced to their parents.
 	HTTPRoutes []HTTPRoute
 }
