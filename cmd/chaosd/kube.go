@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -52,6 +53,7 @@ type kubeClients struct {
 	kube     kubernetes.Interface
 	metadata metadata.Interface
 	istio    istioclient.Interface
+	dynamic  dynamic.Interface
 }
 
 func (k *kubeFlags) clients() (*kubeClients, error) {
@@ -71,6 +73,9 @@ func (k *kubeFlags) clients() (*kubeClients, error) {
 	// Istio's CRDs are served as JSON; the config stays on JSON too.
 	if c.istio, err = istioclient.NewForConfig(cfg); err != nil {
 		return nil, fmt.Errorf("istio client: %w", err)
+	}
+	if c.dynamic, err = dynamic.NewForConfig(cfg); err != nil {
+		return nil, fmt.Errorf("dynamic client: %w", err)
 	}
 	return c, nil
 }

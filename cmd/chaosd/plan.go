@@ -30,7 +30,11 @@ With --seed the drawn times are reproducible.
 
 With --cluster it reads the cluster instead and prints, for each experiment, how
 many candidates exist right now, which blast-radius rules exclude the others
-(and a few examples), and a sample pick; it changes nothing.
+(and a few examples), a sample pick, and the pick's reach: whether its fault can
+affect anything and why (callers whose data plane applies a VirtualService,
+who replaces a killed pod or that the kill is permanent, what a drain evicts,
+the guard's own Prometheus and Alertmanager included). A run skips a target
+its fault cannot reach (reason unreachable). It changes nothing.
 
 With --watch-namespaces the config is checked for namespaced mode first, and
 --cluster reads only those namespaces, as chaosd run --namespaced does.`,

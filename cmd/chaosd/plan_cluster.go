@@ -13,13 +13,16 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/reach"
+	"github.com/chaosd/chaosd/internal/runner"
 	"github.com/chaosd/chaosd/internal/scheduler"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
 // clusterPlan is `chaosd plan --cluster`: for each experiment, the
-// candidates that exist right now, which rules removed the others, and a
-// sample pick. It only reads: the Picker never changes the cluster.
+// candidates that exist right now, which rules removed the others, a
+// sample pick, and whether the pick's fault can reach anything (the check
+// a run makes before injecting). It only reads: the Picker never changes the cluster.
 type clusterPlan struct {
 	enabled     bool
 	kube        kubeFlags
@@ -30,7 +33,7 @@ type clusterPlan struct {
 const maxPlanSamples = 5
 
 func (p *clusterPlan) register(fs *pflag.FlagSet) {
-	fs.BoolVar(&p.enabled, "cluster", false, "read the cluster: per experiment, candidates now, why the others are excluded, and a sample pick (changes nothing)")
+	fs.BoolVar(&p.enabled, "cluster", false, "read the cluster: per experiment, candidates now, why the others are excluded, a sample pick and whether its fault can reach anything (changes nothing)")
 	p.kube.register(fs, "chaosd's own namespace, excluded from targets (default: kubeconfig's, else chaosd)")
 	fs.DurationVar(&p.syncTimeout, "sync-timeout", 2*time.Minute, "with --cluster, how long to wait for the inventory of pods and workloads")
 }
@@ -54,6 +57,7 @@ func (p *clusterPlan) run(ctx context.Context, w io.Writer, cfg *config.Config, 
 	}
 	ns := p.kube.resolvedNamespace()
 	picker := targets.NewPicker(targets.Options{Source: src, OwnNamespace: ns, Exhaustive: true})
+	reader := reach.Reader{Kube: c.kube, Istio: c.istio, Dynamic: c.dynamic, Namespaces: watched}
 	fmt.Fprintf(w, "# chaosd plan --cluster for %s (namespace %s, seed %d); nothing was changed\n", file, ns, seed)
 	var errs []error
 	for _, exp := range cfg.Experiments {
@@ -61,9 +65,39 @@ func (p *clusterPlan) run(ctx context.Context, w io.Writer, cfg *config.Config, 
 		writeExperimentPlan(w, cfg, exp, res, err)
 		if err != nil {
 			errs = append(errs, err)
+			continue
+		}
+		for _, t := range res.Targets {
+			a, err := reader.Check(ctx, cfg, exp, t)
+			writeReach(w, exp, t, a, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// writeReach prints what the run would find before injecting into t:
+// whether its fault can reach anything and why, and whether the run would
+// go ahead.
+func writeReach(w io.Writer, exp config.Experiment, t targets.Target, a *reach.Answer, err error) {
+	if err == nil && a == nil {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(w, "  reach:      %s: unknown: %v\n", t, err)
+	} else {
+		fmt.Fprintf(w, "  reach:      %s: %s\n", t, a.Summary())
+		for _, warning := range a.Warnings {
+			fmt.Fprintf(w, "  warning:    %s\n", warning)
+		}
+	}
+	if err == nil && a.Reachable {
+		return
+	}
+	if exp.Reach.RunWhenUnreachable {
+		fmt.Fprintf(w, "  would run:  all the same (reach.runWhenUnreachable); landing decides the verdict\n")
+		return
+	}
+	fmt.Fprintf(w, "  would skip: %s (verdict skipped, reason %s)\n", t, runner.ReasonUnreachable)
 }
 
 // writeExperimentPlan prints one experiment's candidates and sample pick.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/chaosd/chaosd/internal/config"
+	"github.com/chaosd/chaosd/internal/reach"
 	"github.com/chaosd/chaosd/internal/targets"
 )
 
@@ -77,6 +78,43 @@ kill (pod-kill pod, mode one, policy default, dry run)
 		t.Run(tt.name, func(t *testing.T) {
 			var out bytes.Buffer
 			writeExperimentPlan(&out, cfg, exp, tt.res, tt.err)
+			if got := out.String(); got != tt.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestWriteReach pins the reach lines of `chaosd plan --cluster`.
+func TestWriteReach(t *testing.T) {
+	vsTarget := targets.Target{Kind: config.TargetVirtualService, Namespace: "shop", Name: "cart"}
+	pod := targets.Target{Kind: config.TargetPod, Namespace: "shop", Name: "debug"}
+	abort := config.Experiment{Name: "abort"}
+	forced := config.Experiment{Name: "abort", Reach: config.Reach{RunWhenUnreachable: true}}
+	tests := []struct {
+		name string
+		exp  config.Experiment
+		t    targets.Target
+		a    *reach.Answer
+		err  error
+		want string
+	}{
+		{name: "no rule", exp: abort, t: vsTarget, want: ""},
+		{name: "reachable", exp: abort, t: vsTarget, a: &reach.Answer{Reachable: true, Reasons: []string{"1 caller(s) with sidecar: shop/a"}, Warnings: []string{"HTTPRoute shop/r is attached to Service shop/cart too"}},
+			want: "  reach:      virtualservice/shop/cart: reachable: 1 caller(s) with sidecar: shop/a\n  warning:    HTTPRoute shop/r is attached to Service shop/cart too\n"},
+		{name: "unreachable", exp: abort, t: vsTarget, a: &reach.Answer{Reasons: []string{"bound only to gateways ingress"}},
+			want: "  reach:      virtualservice/shop/cart: unreachable: bound only to gateways ingress\n  would skip: virtualservice/shop/cart (verdict skipped, reason unreachable)\n"},
+		{name: "unreachable, forced", exp: forced, t: vsTarget, a: &reach.Answer{Reasons: []string{"bound only to gateways ingress"}},
+			want: "  reach:      virtualservice/shop/cart: unreachable: bound only to gateways ingress\n  would run:  all the same (reach.runWhenUnreachable); landing decides the verdict\n"},
+		{name: "permanent kill", exp: abort, t: pod, a: func() *reach.Answer { a := reach.PodKill(""); return &a }(),
+			want: "  reach:      pod/shop/debug: reachable (permanent): bare pod: no controller replaces it, the kill is permanent\n"},
+		{name: "unreadable", exp: abort, t: vsTarget, err: errors.New("list pods: forbidden"),
+			want: "  reach:      virtualservice/shop/cart: unknown: list pods: forbidden\n  would skip: virtualservice/shop/cart (verdict skipped, reason unreachable)\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			writeReach(&out, tt.exp, tt.t, tt.a, tt.err)
 			if got := out.String(); got != tt.want {
 				t.Errorf("got:\n%s\nwant:\n%s", got, tt.want)
 			}

@@ -49,7 +49,7 @@ func (f *daemonFlags) options(g *globalOptions) (daemon.Options, error) {
 		return daemon.Options{}, err
 	}
 	return daemon.Options{
-		ConfigPath: f.configPath, Kube: c.kube, Metadata: c.metadata, Istio: c.istio,
+		ConfigPath: f.configPath, Kube: c.kube, Metadata: c.metadata, Istio: c.istio, Dynamic: c.dynamic,
 		Namespace: f.kube.resolvedNamespace(), WatchNamespaces: watch, Identity: f.identity, NodeName: f.nodeName,
 		ConfigMap: f.configMap, JournalDir: f.journalDir, Logger: log,
 	}, nil

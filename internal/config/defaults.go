@@ -18,6 +18,9 @@ const (
 	DefaultSLIStep           = 10 * time.Second
 	DefaultJournalMaxRuns    = 500
 	DefaultJournalMaxBytes   = 100 << 20
+	// DefaultLandingMinRequests is the least traffic over a hold that can
+	// tell a fault that landed from one that did not.
+	DefaultLandingMinRequests = 20
 	// DefaultPolicyName is used by experiments that name no policy.
 	DefaultPolicyName = "default"
 )
@@ -94,6 +97,9 @@ func (e *Experiment) applyDefaults(present func(string) bool, path string) {
 	}
 	if !present(path + ".observe") {
 		e.Observe = DefaultObserve
+	}
+	if e.Landing.MinRequests == 0 {
+		e.Landing.MinRequests = DefaultLandingMinRequests
 	}
 	a := &e.Action
 	switch a.Type {

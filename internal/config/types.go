@@ -193,6 +193,12 @@ type Experiment struct {
 	DryRun *bool `koanf:"dryRun"`
 	// Disabled experiments are validated but never scheduled.
 	Disabled bool `koanf:"disabled"`
+	// Reach says what happens when, before injecting, the fault turns out
+	// unable to reach any traffic (see docs/verdicts.md, `unreachable`).
+	Reach Reach `koanf:"reach"`
+	// Landing says how an http-* fault is proven to have acted on
+	// requests after it was injected.
+	Landing Landing `koanf:"landing"`
 
 	schedule cron.Schedule // parsed Schedule, set by validation
 }
@@ -203,6 +209,41 @@ func (e Experiment) IsDryRun(global bool) bool {
 		return *e.DryRun
 	}
 	return global
+}
+
+// Reach is the check, before injecting, that a fault can affect traffic:
+// a VirtualService nobody's data plane applies, or bound only to a gateway
+// with no workload, is skipped as unreachable.
+type Reach struct {
+	// RunWhenUnreachable injects all the same when the check finds no
+	// caller or gateway the fault could act on, or cannot read the cluster
+	// to tell; landing then decides (usually no-effect).
+	RunWhenUnreachable bool `koanf:"runWhenUnreachable"`
+}
+
+// Landing proves, after injecting an http-* fault, that it acted on
+// requests: the faulted requests and all requests to the target over the
+// hold, both read from Prometheus. Without query and trafficQuery it uses
+// Istio's standard istio_requests_total (Envoy's response_flags FI for an
+// abort, DI for a delay). Proxyless gRPC emits no istio_requests_total:
+// give queries over the client's own metrics. Queries may use
+// {{.Namespace}}, {{.Name}} (the VirtualService), {{.Host}} (its first host
+// as a cluster-local name), {{.Window}} (the hold, as a PromQL duration)
+// and {{.Flag}} (FI or DI). Pod kills are proven by the replacement and
+// drains by the evictions, without Prometheus. It needs guard.prometheus;
+// without one, http-* faults are judged by the guard alone.
+type Landing struct {
+	// MinRequests is the least traffic over the hold that can tell a fault
+	// that landed from one that did not; below it the run is no-effect
+	// (too little traffic), never passed. Default 20.
+	MinRequests int `koanf:"minRequests"`
+	// Query counts the requests the fault acted on over the hold.
+	Query string `koanf:"query"`
+	// TrafficQuery counts all requests to the target over the hold.
+	TrafficQuery string `koanf:"trafficQuery"`
+	// Disabled turns the landing check off: such runs are judged by the
+	// guard alone.
+	Disabled bool `koanf:"disabled"`
 }
 
 // TargetKind names what an experiment hits.

@@ -187,6 +187,28 @@ func validateExperiment(c *Config, path string, e *Experiment, errs *Errors) {
 	validateTarget(path+".target", e.Target, policy, errs)
 	validateAction(path, e, errs)
 	validateSLIs(path+".slis", e.SLIs, c.Guard.Prometheus != nil, errs)
+	validateLanding(path+".landing", e, errs)
+}
+
+// validateLanding checks the landing queries: both or neither (a custom
+// fault count against the default traffic count would compare unrelated
+// series), each a template that renders.
+func validateLanding(path string, e *Experiment, errs *Errors) {
+	l := e.Landing
+	if l.MinRequests < 1 {
+		errs.add(path+".minRequests", "must be at least 1, got %d", l.MinRequests)
+	}
+	if (l.Query == "") != (l.TrafficQuery == "") {
+		errs.add(path, "query and trafficQuery go together: set both or neither")
+	}
+	for field, q := range map[string]string{"query": l.Query, "trafficQuery": l.TrafficQuery} {
+		if q == "" {
+			continue
+		}
+		if _, err := ParseLandingQuery(q); err != nil {
+			errs.add(path+"."+field, "%v", err)
+		}
+	}
 }
 
 // targetActions lists which actions apply to which target kind. A zone

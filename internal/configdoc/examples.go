@@ -38,6 +38,10 @@ var extraExamples = map[string]string{
 	"experiments[].slis[].tolerance.maxIncrease":        "0.01",
 	"experiments[].slis[].tolerance.maxIncreasePercent": "50",
 	"journal.maxBytes":                                  "104857600",
+	"experiments[].reach.runWhenUnreachable":            "true",
+	"experiments[].landing.disabled":                    "true",
+	"experiments[].landing.query":                       `'sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.Window}}]))'`,
+	"experiments[].landing.trafficQuery":                `'sum(increase(grpc_client_handled_total[{{.Window}}]))'`,
 }
 
 // examples returns "key: value" per key path: the first use in full.yaml,

@@ -13,7 +13,9 @@ import (
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/landing"
 	"github.com/chaosd/chaosd/internal/liveness"
+	"github.com/chaosd/chaosd/internal/reach"
 	"github.com/chaosd/chaosd/internal/runner"
 	"github.com/chaosd/chaosd/internal/scheduler"
 	"github.com/chaosd/chaosd/internal/targets"
@@ -115,6 +117,8 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 		Guard: d.guard, Picker: picker, Engine: d.engine, Journal: d.journal,
 		Notifier: runObserver{d}, Pause: d.pauser, Metrics: d.runStats, Reservations: ledger,
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash, SLIs: d.guard,
+		Reach:   reach.Reader{Kube: o.Kube, Istio: o.Istio, Dynamic: o.Dynamic, Namespaces: o.WatchNamespaces},
+		Landing: landing.FromGuard{HTTPClient: o.HTTPClient},
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{
 		Clock: o.Clock, Rand: scheduler.NewRand(scheduler.RandomSeed()), Runner: d.runner, Pause: d,

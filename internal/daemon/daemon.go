@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/utils/clock"
@@ -37,6 +38,9 @@ type Options struct {
 	Metadata   metadata.Interface
 	// Istio may be nil when Istio's CRDs are not installed.
 	Istio istioclient.Interface
+	// Dynamic reads Gateway API HTTPRoutes for the reach check; nil reads
+	// none (and the check says so).
+	Dynamic dynamic.Interface
 	// Namespace is chaosd's own: its Lease, ConfigMap and node snapshots.
 	Namespace string
 	// WatchNamespaces, when set, is namespaced mode (Helm

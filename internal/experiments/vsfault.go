@@ -34,6 +34,8 @@ var _ Actuator = (*httpFault)(nil)
 // RouteReport lists the routes an HTTP fault was injected into.
 type RouteReport struct {
 	Routes []string `json:"routes"`
+	// Hosts are the VirtualService's hosts, which landing queries name.
+	Hosts []string `json:"hosts,omitempty"`
 }
 
 func (a *httpFault) Plan(ctx context.Context, s Spec) (Plan, error) {
@@ -106,7 +108,7 @@ func (a *httpFault) landed(ctx context.Context, s Spec) (Record, bool) {
 func vsRecord(s Spec, in Intent, vs *istiov1.VirtualService) Record {
 	var orig vsOriginal
 	_ = json.Unmarshal(in.Original, &orig) // encoded by desired
-	report := &RouteReport{}
+	report := &RouteReport{Hosts: vs.Spec.Hosts}
 	for _, rf := range orig.Routes {
 		report.Routes = append(report.Routes, rf.label())
 	}

@@ -66,6 +66,9 @@ const (
 	NotLanded LandingState = "not-landed"
 	// TooLittleTraffic: less traffic than the configured minimum to judge.
 	TooLittleTraffic LandingState = "too-little-traffic"
+	// LandingUnknown: the evidence could not be read (a query failed):
+	// the fault is not proven to have landed, so the run never passes.
+	LandingUnknown LandingState = "unknown"
 )
 
 // LandingOutcome is the evidence that the fault took effect.

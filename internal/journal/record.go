@@ -72,6 +72,12 @@ type Record struct {
 	// SLIs compares each SLI, baseline against fault, with both series;
 	// absent when the experiment has none or nothing was injected.
 	SLIs []SLIResult `json:"slis,omitempty"`
+	// Reach is the check, before injecting, that each chosen target's
+	// fault can affect anything; absent for actions without one.
+	Reach []Reach `json:"reach,omitempty"`
+	// Landing is the evidence, after injecting, that the fault took
+	// effect; absent when nothing was injected or the check is off.
+	Landing *Landing `json:"landing,omitempty"`
 }
 
 // SLIResult is one SLI of a run: its verdict and the samples behind it.
@@ -107,6 +113,39 @@ type SLIComparison struct {
 type SLIPoint struct {
 	At    time.Time `json:"t"`
 	Value float64   `json:"v"`
+}
+
+// Reach is one target's reach check (internal/reach).
+type Reach struct {
+	Target    string `json:"target"`
+	Reachable bool   `json:"reachable"`
+	// Permanent marks a pod kill nothing undoes (a bare pod).
+	Permanent bool     `json:"permanent,omitempty"`
+	Reasons   []string `json:"reasons"`
+	Warnings  []string `json:"warnings,omitempty"`
+	// Evicts lists what a node drain evicts, as namespace/name.
+	Evicts []string `json:"evicts,omitempty"`
+	// Error is set when the cluster could not be read to tell.
+	Error string `json:"error,omitempty"`
+}
+
+// Landing is the evidence that a fault took effect.
+type Landing struct {
+	// State is landed, not-landed, too-little-traffic or unknown.
+	State   string `json:"state"`
+	Summary string `json:"summary"`
+	// Source says where the evidence came from: prometheus, or chaosd
+	// for what chaosd saw itself (a replacement, evictions).
+	Source Source `json:"source"`
+	// Query and TrafficQuery are the PromQL evaluated, at EvaluatedAt.
+	Query        string    `json:"query,omitempty"`
+	TrafficQuery string    `json:"trafficQuery,omitempty"`
+	EvaluatedAt  time.Time `json:"evaluatedAt,omitzero"`
+	// Faulted and Requests are the queries' results; MinRequests the
+	// least traffic that could tell.
+	Faulted     *float64 `json:"faulted,omitempty"`
+	Requests    *float64 `json:"requests,omitempty"`
+	MinRequests int      `json:"minRequests,omitempty"`
 }
 
 // Source says where a piece of evidence came from.

@@ -53,6 +53,9 @@ func (rn *run) execute(ctx context.Context) {
 	// Held through observe and the replacement wait: budgets come back
 	// when the run is over, not when its revert call returns.
 	defer release()
+	if chosen, ok = rn.checkReach(ctx, chosen); !ok {
+		return
+	}
 	if rn.r.o.Journal != nil { // an in-progress record survives a crash mid-fault
 		_ = rn.r.o.Journal.Write(rn.rec)
 	}
@@ -95,7 +98,9 @@ func (rn *run) execute(ctx context.Context) {
 		rn.r.o.Metrics.haltLatency.Observe(rn.revertedAt.Sub(rn.halt.At).Seconds())
 	}
 
-	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr}
+	rn.rec.Landing = rn.landing(ctx)
+	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr,
+		Landing: landingOutcome(rn.rec.Landing)}
 	outcome.SLI = rn.judgeSLIs(ctx)
 	if rn.halt != nil {
 		rn.noteHalt()

@@ -6,12 +6,16 @@
 //     source whose seed is logged and journaled; one run picks at a time,
 //     and reserves what it picked until it ends, so that concurrent runs
 //     count it against their budgets before the fault shows in the cluster;
+//   - reach: a target whose fault can affect nothing is dropped, and a run
+//     left with none is skipped as unreachable;
 //   - SLI baselines: each SLI, rendered for the first picked target, is
 //     sampled over guard.sliBaseline before anything is injected;
 //   - inject, hold for duration, revert, observe: while the fault is held and
 //     observed, a guard watcher polls; a halt reverts at once;
 //   - SLIs sampled over the hold and observe windows and compared with
 //     their baselines (package sli);
+//   - landing: evidence that the fault took effect (Prometheus, the
+//     replacement, the evictions); without it the run is no-effect;
 //   - verdict from the guard's evidence, then journal, metrics, notifications,
 //     and self-pause after a weakness.
 //
@@ -113,6 +117,12 @@ type Options struct {
 	// ReplacementTimeout bounds waiting for a killed pod's replacement
 	// beyond the observe window (default 2m).
 	ReplacementTimeout time.Duration
+	// Reach checks, before injecting, that each target's fault can affect
+	// anything; nil checks nothing.
+	Reach Reacher
+	// Landing proves http-* faults landed, from Prometheus; nil checks
+	// nothing (pod kills and drains are proven from chaosd's own records).
+	Landing Lander
 }
 
 // Runner runs experiments; it is safe for concurrent use.

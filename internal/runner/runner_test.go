@@ -151,6 +151,8 @@ type fixture struct {
 	pause   *guard.PauseState
 	metrics *Metrics
 	cfg     *config.Config
+	reach   Reacher
+	landing Lander
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -177,7 +179,7 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) run(t *testing.T, ctx context.Context) journal.Record {
 	t.Helper()
 	r := New(Options{Guard: f.guard, Picker: f.picker, Engine: f.engine, Journal: f.journal, Notifier: f.notify,
-		Pause: f.pause, Metrics: f.metrics, Clock: f.clock, Seeds: func() uint64 { return 42 }})
+		Pause: f.pause, Metrics: f.metrics, Clock: f.clock, Seeds: func() uint64 { return 42 }, Reach: f.reach, Landing: f.landing})
 	done := make(chan journal.Record, 1)
 	go func() { done <- r.RunNow(ctx, f.cfg, f.cfg.Experiments[0]) }()
 	return await(t, f.clock, done)

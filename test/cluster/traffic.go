@@ -107,7 +107,7 @@ func (c *Cluster) connectTraffic(ctx context.Context) error {
 	if err := d.Mesh.Register(ctx, c.Kube, c.Istio); err != nil {
 		return fmt.Errorf("register the gRPC demo: %w", err)
 	}
-	bootstrap, err := d.Mesh.Bootstrap(c.IstiodXDSAddr, "client")
+	bootstrap, err := d.Mesh.Bootstrap(c.IstiodXDSAddr, traffic.ClientName)
 	if err != nil {
 		return err
 	}

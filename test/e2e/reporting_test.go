@@ -55,6 +55,8 @@ experiments:
     action: {type: http-abort, status: 503, percent: 50}
     duration: 6s
     observe: 2s
+    # go-demo-8 carries no requests here: this test is about findings.
+    landing: {disabled: true}
   - name: delay-nightly
     schedule: "0 3 * * *"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}

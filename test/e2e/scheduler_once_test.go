@@ -40,6 +40,8 @@ experiments:
     action: {type: http-abort, status: 500, percent: 50}
     duration: 4s
     observe: 1s
+    # go-demo-8 carries no requests here: exit 7 (no-effect) has its own test.
+    landing: {disabled: true}
   - name: abort-until-halted
     schedule: "@every 1h"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}

@@ -39,13 +39,18 @@ func targetGrants() map[string][]string {
 		"/pods":                               sorted("get", "list", "watch", "delete"),
 		"/pods/eviction":                      sorted("create"),
 		"networking.istio.io/virtualservices": sorted("get", "list", "watch", "patch", "update"),
-		"policy/poddisruptionbudgets":         sorted("get", "list", "watch"),
-		"apps/deployments":                    sorted("get", "list", "watch"),
-		"apps/statefulsets":                   sorted("get", "list", "watch"),
-		"apps/replicasets":                    sorted("get", "list", "watch"),
-		"apps/daemonsets":                     sorted("get", "list", "watch"),
-		"/events":                             sorted("create", "patch"),
-		"events.k8s.io/events":                sorted("create", "patch"),
+		// Reach: read only.
+		"/services":                            sorted("get", "list"),
+		"networking.istio.io/serviceentries":   sorted("get", "list"),
+		"networking.istio.io/gateways":         sorted("get", "list"),
+		"gateway.networking.k8s.io/httproutes": sorted("get", "list"),
+		"policy/poddisruptionbudgets":          sorted("get", "list", "watch"),
+		"apps/deployments":                     sorted("get", "list", "watch"),
+		"apps/statefulsets":                    sorted("get", "list", "watch"),
+		"apps/replicasets":                     sorted("get", "list", "watch"),
+		"apps/daemonsets":                      sorted("get", "list", "watch"),
+		"/events":                              sorted("create", "patch"),
+		"events.k8s.io/events":                 sorted("create", "patch"),
 	}
 }
 

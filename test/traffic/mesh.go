@@ -73,13 +73,42 @@ func (m Mesh) Objects() (*corev1.Service, *istiov1.WorkloadEntry, *istiov1.Virtu
 	return svc, we, vs
 }
 
-// Register creates the namespace and Objects; existing ones are left as
-// they are, so a second registration is harmless.
+// ClientName is the in-process client's name in the mesh: its xDS node id
+// and its stand-in Pod's name.
+const ClientName = "client"
+
+// ClientPod declares the in-process client to the cluster as Istio knows
+// such a client: a Pod in an injected namespace with the grpc-agent
+// injection template (proxyless gRPC), named as its xDS node id says.
+// The process itself is not in the Pod (kwok runs no containers); the Pod
+// is what chaosd's reach check reads to learn that a proxyless gRPC
+// caller lives in the namespace, as it would in a real cluster.
+func (m Mesh) ClientPod() *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Namespace: m.Namespace, Name: ClientName, Labels: map[string]string{"app": m.Name + "-client"},
+			Annotations: map[string]string{"inject.istio.io/templates": "grpc-agent"},
+		},
+		Spec: corev1.PodSpec{
+			NodeSelector:                 map[string]string{"type": "kwok"},
+			Tolerations:                  []corev1.Toleration{{Key: "kwok.x-k8s.io/node", Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}},
+			AutomountServiceAccountToken: new(false),
+			Containers:                   []corev1.Container{{Name: "client", Image: "chaosd.invalid/grpc-demo-client"}},
+		},
+	}
+}
+
+// Register creates the namespace (injected, as proxyless gRPC needs),
+// Objects and the client's stand-in Pod; existing ones are left as they
+// are, so a second registration is harmless.
 func (m Mesh) Register(ctx context.Context, kube kubernetes.Interface, istio istioclient.Interface) error {
 	svc, we, vs := m.Objects()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: m.Namespace}}
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: m.Namespace, Labels: map[string]string{"istio-injection": "enabled"}}}
 	if _, err := kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); ignoreExists(err) != nil {
 		return fmt.Errorf("create namespace %s: %w", m.Namespace, err)
+	}
+	if _, err := kube.CoreV1().Pods(m.Namespace).Create(ctx, m.ClientPod(), metav1.CreateOptions{}); ignoreExists(err) != nil {
+		return fmt.Errorf("create client pod %s/%s: %w", m.Namespace, ClientName, err)
 	}
 	if _, err := kube.CoreV1().Services(m.Namespace).Create(ctx, svc, metav1.CreateOptions{}); ignoreExists(err) != nil {
 		return fmt.Errorf("create service %s/%s: %w", m.Namespace, m.Name, err)

@@ -15,6 +15,18 @@ No wildcards: every verb is one an experiment, a guard or a revert uses.
 - apiGroups: [networking.istio.io]
   resources: [virtualservices]
   verbs: [get, list, watch, patch, update]
+# Reach, checked before a VirtualService fault: the Services and ServiceEntries
+# that serve its hosts, the Gateways it is bound to, HTTPRoutes on the same
+# Service. Read only.
+- apiGroups: [""]
+  resources: [services]
+  verbs: [get, list]
+- apiGroups: [networking.istio.io]
+  resources: [serviceentries, gateways]
+  verbs: [get, list]
+- apiGroups: [gateway.networking.k8s.io]
+  resources: [httproutes]
+  verbs: [get, list]
 # Blast radius: respect PDBs, count unavailable replicas per workload.
 - apiGroups: [policy]
   resources: [poddisruptionbudgets]
