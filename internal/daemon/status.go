@@ -29,7 +29,9 @@ func (d *daemon) status() control.Status {
 	reasons := d.pauseReasons(now)
 	for _, r := range reasons {
 		st.PauseReasons = append(st.PauseReasons, r.text)
+		st.Pauses = append(st.Pauses, control.Pause{Kind: r.kind, Reason: r.why, Until: r.until, UntilText: r.untilText})
 	}
+	st.Guard = guardState(d.guard.last.load(), d.cfg.Load().Guard)
 	if len(reasons) > 0 && st.State == "running" {
 		st.State = "paused"
 	}

@@ -65,6 +65,9 @@ th{background:#f0f0f3}
 .nw{white-space:nowrap}
 .running{color:#06c;font-weight:bold}
 .skip{color:#a60}
+.g-ok{color:#145a22;font-weight:600}.g-blocked{color:#b00020;font-weight:700}.g-unknown{color:#8a4200;font-weight:700}
+code{background:#f0f0f3;padding:0 .3rem;border-radius:.2rem;font-size:.85rem}
+h3{font-size:1rem;margin:1rem 0 .3rem}
 </style></head><body>
 <h1>chaosd</h1>
 <p>State: <span class="state {{.Status.State}}" id="state">{{if .Status.State}}{{.Status.State}}{{else}}unknown{{end}}</span>
@@ -72,6 +75,29 @@ th{background:#f0f0f3}
 <span class="muted">updated {{ts .Status.UpdatedAt}}</span></p>
 {{with .Status.PauseReasons}}<p id="pause-reasons">Paused because: {{range $i, $r := .}}{{if $i}}; {{end}}{{$r}}{{end}}</p>{{end}}
 {{with .Status.ConfigError}}<p class="v-error" id="config-error">Config rejected, last good config still in force: {{.}}</p>{{end}}
+
+<h2>Guard</h2>
+<section id="guard">
+{{with .Status.Guard}}<p>The guard says <span class="g-{{.State}}" id="guard-state">{{if .State}}{{.State}}{{else}}not asked yet{{end}}</span>
+{{if not .EvaluatedAt.IsZero}}<span class="muted">at {{ts .EvaluatedAt}} ({{.Mode}})</span>{{end}}</p>
+{{range .Problems}}<p class="v-error guard-problem">{{.}}</p>{{end}}
+{{with .Alertmanager}}<h3>Alertmanager <span class="g-{{.State}}">{{.State}}</span></h3>
+<p>An active alert blocks a start and halts a run when it matches {{if .Block}}all of {{range .Block}}<code class="matcher">{{.}}</code> {{end}}{{else}}anything{{end}}{{with .Ignore}} and not all of {{range .}}<code>{{.}}</code> {{end}}{{end}}
+· <a href="{{.AlertsURL}}">these alerts (Alertmanager API)</a></p>
+{{if .Alerts}}<table id="guard-alerts"><tr><th>Alert</th><th>State</th><th>Since</th><th>Labels</th></tr>
+{{range .Alerts}}<tr><td class="g-blocked">{{.Name}}</td><td>{{.State}}{{if eq .Source "prometheus_pending"}} (Prometheus){{end}}</td><td class="nw">{{ts .Since}}</td><td>{{.Labels}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="guard-alerts">No alert matches now.</p>{{end}}{{end}}
+{{with .Prometheus}}<h3>Prometheus checks <span class="g-{{.State}}">{{.State}}</span></h3>
+{{if .Checks}}<table id="guard-checks"><tr><th>Check</th><th>Must be</th><th>Last value</th><th>State</th><th>Query</th></tr>
+{{range .Checks}}<tr><td class="nw">{{.Name}}</td><td class="nw">{{.Bound}}</td><td>{{if .Value}}{{.Value}}{{else}}<span class="muted">no data</span>{{end}}{{with .Series}} <span class="muted">{{.}}</span>{{end}}</td>
+<td class="g-{{.State}}">{{.State}}{{with .Reason}} <span class="muted">{{.}}</span>{{end}}</td><td><a href="{{.QueryURL}}"><code>{{.Expr}}</code></a></td></tr>
+{{end}}</table>{{else}}<p class="muted" id="guard-checks">Not asked yet.</p>{{end}}{{end}}
+{{else}}<p class="muted" id="guard-state">{{if .Status.Unguarded}}Unguarded (guard.unguarded): nothing blocks a start or halts a fault, and every run that completes passes.{{else}}No guard state yet.{{end}}</p>{{end}}
+<h3>Pause</h3>
+{{if .Status.Pauses}}<table id="guard-pauses"><tr><th>Kind</th><th>Reason</th><th>Until</th></tr>
+{{range .Status.Pauses}}<tr><td>{{.Kind}}</td><td>{{.Reason}}</td><td class="nw">{{if not .Until.IsZero}}{{ts .Until}} <span class="muted">{{in $.Now .Until}}</span>{{else}}{{.UntilText}}{{end}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="guard-pauses">Not paused.</p>{{end}}
+</section>
 
 <h2>Active faults</h2>
 {{if .Status.Active}}<table id="active"><tr><th>Run</th><th>Experiment</th><th>Action</th><th>Target</th><th>Since</th></tr>

@@ -1,0 +1,93 @@
+package server
+
+import (
+	"flag"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/chaosd/chaosd/internal/control"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestPageGuardPanel: the guard panel shows each source's state, the
+// matchers and the alerts that match now, each check with its bound, last
+// value (or "no data") and state, and each pause with until when. The
+// section is kept as a golden file so a change in wording shows in review.
+func TestPageGuardPanel(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	blocked := control.Status{State: "paused",
+		Pauses: []control.Pause{
+			{Kind: "cooldown", Reason: "weakness found by abort in run r-1", Until: now.Add(5 * time.Minute)},
+			{Kind: "manual", Reason: "paused with chaosd pause by alice: <maintenance>", UntilText: "chaosd resume"},
+		},
+		Guard: &control.GuardState{State: "blocked", Mode: "status", EvaluatedAt: now.Add(-3 * time.Second),
+			Problems: []string{"prometheus_pending: get alerts: timed out after 5s"},
+			Alertmanager: &control.AlertmanagerGuard{URL: "http://am:9093", State: "blocked",
+				AlertsURL: "http://am:9093/api/v2/alerts?active=true&filter=severity%3D%22critical%22",
+				Block:     []string{`severity="critical"`}, Ignore: []string{`team="other"`},
+				Alerts: []control.GuardAlert{{Name: "DemoUnhealthy", State: "active", Source: "alertmanager",
+					Since: now.Add(-time.Minute), Labels: `severity="critical"`}}},
+			Prometheus: &control.PrometheusGuard{URL: "http://prom:9090", State: "unknown", Checks: []control.GuardCheck{
+				{Name: "demo healthy", Expr: "demo_healthy", Bound: "≥ 1", State: "ok", Value: "1", Series: `demo_healthy{job="demo"}`,
+					QueryURL: "http://prom:9090/api/v1/query?query=demo_healthy"},
+				{Name: "error ratio", Expr: `rate(errors[1m]) > 0.05`, Bound: "≤ 0.05", State: "unknown", Reason: "no data",
+					QueryURL: "http://prom:9090/api/v1/query?query=x"},
+			}}}}
+	tests := []struct {
+		name   string
+		st     control.Status
+		golden string
+		want   []string
+	}{
+		{name: "blocked and paused", st: blocked, golden: "guard-blocked.html.golden", want: []string{
+			`id="guard-state">blocked<`, `<code class="matcher">severity=&#34;critical&#34;</code>`,
+			`<td class="g-blocked">DemoUnhealthy</td>`, `<span class="muted">no data</span>`,
+			`&lt;maintenance&gt;`, "chaosd resume", "in 5m0s",
+		}},
+		{name: "no guard state yet", st: control.Status{State: "running"}, golden: "guard-none.html.golden",
+			want: []string{"No guard state yet.", `id="guard-pauses">Not paused.`}},
+		{name: "unguarded", st: control.Status{State: "running", Unguarded: true}, golden: "guard-unguarded.html.golden",
+			want: []string{"Unguarded (guard.unguarded)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Options{
+				Status: func() control.Status { return tt.st }, Ready: func() error { return nil }, Runs: memRuns{},
+				Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
+			}))
+			defer srv.Close()
+			_, body, _ := get(t, srv.URL+"/")
+			start, end := strings.Index(body, `<section id="guard">`), strings.Index(body, "</section>")
+			if start < 0 || end < start {
+				t.Fatalf("no guard section in:\n%s", body)
+			}
+			section := body[start : end+len("</section>")]
+			for _, w := range tt.want {
+				if !strings.Contains(section, w) {
+					t.Errorf("guard panel lacks %q:\n%s", w, section)
+				}
+			}
+			path := filepath.Join("testdata", tt.golden)
+			if *update {
+				if err := os.WriteFile(path, []byte(section+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("read golden (run with -update to create it): %v", err)
+			}
+			if string(want) != section+"\n" {
+				t.Errorf("guard panel differs from %s (run with -update after checking):\n%s", path, section)
+			}
+		})
+	}
+}
