@@ -173,7 +173,7 @@ func path(ps []Point, x func(time.Time) float64, y func(float64) float64, c Char
 func drawTimeAxis(b *strings.Builder, c Chart, y float64, x func(time.Time) float64) {
 	span := c.To.Sub(c.From)
 	layout := "15:04"
-	if span < 10*time.Minute {
+	if span <= 20*time.Minute {
 		layout = "15:04:05"
 	}
 	for i := 0; i <= 4; i++ {

@@ -35,7 +35,9 @@ func wellFormed(t *testing.T, s string) {
 	}
 }
 
-var attr = func(name string) *regexp.Regexp { return regexp.MustCompile(`class="` + name + `" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`) }
+var attr = func(name string) *regexp.Regexp {
+	return regexp.MustCompile(`class="` + name + `" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`)
+}
 
 func TestFaultWindowsShadedWhereTheyAre(t *testing.T) {
 	// Plot area: x from 70 to 880 (810 units) for 60 minutes: 13.5 per minute.

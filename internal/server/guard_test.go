@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"flag"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/chaosd/chaosd/internal/chart"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/journal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -89,5 +92,70 @@ func TestPageGuardPanel(t *testing.T) {
 				t.Errorf("guard panel differs from %s (run with -update after checking):\n%s", path, section)
 			}
 		})
+	}
+}
+
+// TestPageChart: the status page charts the last hour: the series History
+// gives, the fault held now and a finished run's fault shaded, its halt and
+// verdict marked, and a report charts its run; without History the chart
+// says there is no series instead of drawing a line. The CSP is unchanged.
+func TestPageChart(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	reverted := now.Add(-9 * time.Minute)
+	runs := memRuns{"run-1": {SchemaVersion: journal.SchemaVersion, RunID: "run-1", Experiment: "abort", Action: "http-abort",
+		StartedAt: now.Add(-11 * time.Minute), FinishedAt: now.Add(-8 * time.Minute), Verdict: journal.VerdictWeakness,
+		Injections: []journal.Injection{{Target: "virtualservice/demo/vs", Action: "http-abort", InjectedAt: now.Add(-10 * time.Minute), RevertedAt: &reverted}},
+		Timeline:   []journal.TimelineEntry{{At: reverted, Phase: journal.PhaseHalt, Message: "alert DemoUnhealthy"}}}}
+	status := func() control.Status {
+		return control.Status{State: "running", Active: []control.ActiveFault{{RunID: "run-2", Experiment: "abort", Action: "http-abort",
+			Target: "virtualservice/demo/vs", Since: now.Add(-30 * time.Second)}}}
+	}
+	var asked []time.Duration
+	history := func(_ context.Context, from, to time.Time) []chart.Panel {
+		asked = append(asked, to.Sub(from))
+		return []chart.Panel{{Title: "check demo healthy", Series: []chart.Series{{Points: []chart.Point{{T: now.Add(-time.Minute), V: 1}, {T: now, V: 0}}}}}}
+	}
+	for _, tt := range []struct {
+		name    string
+		history func(context.Context, time.Time, time.Time) []chart.Panel
+		want    []string
+		absent  []string
+	}{
+		{name: "with series", history: history, want: []string{`class="series"`, `class="fault-window"`, "held now",
+			`class="mark mark-halt"`, `class="mark mark-weakness"`, "check demo healthy"}},
+		{name: "without series", want: []string{"no series: the guard has no Prometheus check", `class="fault-window"`},
+			absent: []string{`class="series"`}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Options{Status: status, Ready: func() error { return nil }, Runs: runs,
+				History: tt.history, Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now)}))
+			defer srv.Close()
+			_, body, hdr := get(t, srv.URL+"/")
+			if csp := hdr.Get("Content-Security-Policy"); csp != "default-src 'none'; style-src 'unsafe-inline'; img-src data:" {
+				t.Errorf("CSP %q changed", csp)
+			}
+			chartHTML := body[strings.Index(body, `<div id="chart">`):]
+			chartHTML = chartHTML[:strings.Index(chartHTML, "</div>")]
+			if n := strings.Count(chartHTML, `class="fault-window"`); n != 2 {
+				t.Errorf("%d fault windows, want 2 (the run's and the one held now)", n)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(chartHTML, w) {
+					t.Errorf("chart lacks %q:\n%s", w, chartHTML)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(chartHTML, a) {
+					t.Errorf("chart has %q:\n%s", a, chartHTML)
+				}
+			}
+			_, report, _ := get(t, srv.URL+"/api/v1/runs/run-1/report")
+			if !strings.Contains(report, `<svg class="chart"`) || !strings.Contains(report, `class="mark mark-halt"`) {
+				t.Errorf("the run's report has no chart with its halt:\n%s", report)
+			}
+		})
+	}
+	if len(asked) != 2 || asked[0] != time.Hour || asked[1] != 13*time.Minute {
+		t.Errorf("History asked for spans %v, want the last hour, then the run ±5m", asked)
 	}
 }

@@ -1,13 +1,16 @@
 package server
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/chaosd/chaosd/internal/chart"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/history"
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
@@ -19,11 +22,14 @@ type pageView struct {
 	// Running names the experiments with a run in progress: their next
 	// activation is skipped (already-running) unless that run ends first.
 	Running map[string]bool
+	// Chart is the last hour, as inline SVG.
+	Chart template.HTML
 }
 
-func (s *server) page(w http.ResponseWriter, _ *http.Request) {
+func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	view := pageView{Now: s.o.Clock.Now(), Status: s.o.Status(), Runs: s.o.Runs.List(20)}
 	view.Running = runningExperiments(view.Status, view.Runs)
+	view.Chart = s.lastHour(r.Context(), view)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := statusPage.Execute(w, view); err != nil {
 		s.o.Logger.Warn("render status page failed", zap.Error(err))
@@ -99,6 +105,9 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 {{end}}</table>{{else}}<p class="muted" id="guard-pauses">Not paused.</p>{{end}}
 </section>
 
+<h2>Last hour</h2>
+<div id="chart">{{.Chart}}</div>
+
 <h2>Active faults</h2>
 {{if .Status.Active}}<table id="active"><tr><th>Run</th><th>Experiment</th><th>Action</th><th>Target</th><th>Since</th></tr>
 {{range .Status.Active}}<tr><td>{{.RunID}}</td><td>{{.Experiment}}</td><td>{{.Action}}</td><td>{{.Target}}</td><td>{{ts .Since}}</td></tr>
@@ -119,6 +128,32 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 <p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 `))
+
+// lastHour charts the guard's series over the last hour, with the faults
+// of the listed runs and those held now shaded and their halts and
+// verdicts marked.
+func (s *server) lastHour(ctx context.Context, v pageView) template.HTML {
+	from := v.Now.Add(-time.Hour)
+	var recs []journal.Record
+	for _, sum := range v.Runs {
+		if !sum.FinishedAt.IsZero() && sum.FinishedAt.Before(from) {
+			continue
+		}
+		if rec, err := s.o.Runs.Get(sum.RunID); err == nil {
+			recs = append(recs, rec)
+		}
+	}
+	windows, marks := history.Events(recs, v.Status.Active, v.Now)
+	var panels []chart.Panel
+	if s.o.History != nil {
+		panels = s.o.History(ctx, from, v.Now)
+	}
+	if len(panels) == 0 {
+		panels = []chart.Panel{{Title: "guard checks", NoData: "no series: the guard has no Prometheus check"}}
+	}
+	return chart.SVG(chart.Chart{Title: "last hour: guard checks, faults, halts and verdicts", From: from, To: v.Now,
+		Panels: panels, Windows: windows, Marks: marks})
+}
 
 // runningExperiments are those with a fault held or a run not yet judged.
 func runningExperiments(st control.Status, runs []journal.Summary) map[string]bool {
