@@ -23,7 +23,7 @@ func Events(recs []journal.Record, active []control.ActiveFault, now time.Time) 
 	)
 	for _, r := range recs {
 		for _, inj := range r.Injections {
-			end := now
+			end, held := now, ""
 			switch {
 			case inj.RevertedAt != nil:
 				end = *inj.RevertedAt
@@ -31,9 +31,11 @@ func Events(recs []journal.Record, active []control.ActiveFault, now time.Time) 
 				end = inj.InjectedAt
 			case !r.FinishedAt.IsZero():
 				end = r.FinishedAt
+			default:
+				held = ", held now"
 			}
 			windows = append(windows, chart.Window{From: inj.InjectedAt, To: end,
-				Label: r.Experiment + ": " + string(inj.Action) + " on " + inj.Target + " (run " + r.RunID + ")"})
+				Label: r.Experiment + ": " + string(inj.Action) + " on " + inj.Target + " (run " + r.RunID + held + ")"})
 			covered[r.RunID+" "+inj.Target] = true
 		}
 		for _, e := range r.Timeline {

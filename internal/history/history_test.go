@@ -98,6 +98,9 @@ func TestEvents(t *testing.T) {
 			t.Errorf("window %d: %s..%s, want %s..%s", i, ws[i].From, ws[i].To, w.from, w.to)
 		}
 	}
+	if !strings.HasSuffix(ws[2].Label, ", held now)") || !strings.HasSuffix(ws[3].Label, ", held now)") || strings.Contains(ws[0].Label, "held now") {
+		t.Errorf("labels %q, %q, %q: want only the faults held now to say so", ws[0].Label, ws[2].Label, ws[3].Label)
+	}
 	var kinds []string
 	for _, m := range ms {
 		kinds = append(kinds, m.Kind)
