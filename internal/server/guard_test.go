@@ -155,7 +155,32 @@ func TestPageChart(t *testing.T) {
 			}
 		})
 	}
-	if len(asked) != 2 || asked[0] != time.Hour || asked[1] != 13*time.Minute {
-		t.Errorf("History asked for spans %v, want the last hour, then the run ±5m", asked)
+	if len(asked) != 2 || asked[0] != 16*time.Minute || asked[1] != 13*time.Minute {
+		t.Errorf("History asked for spans %v, want 5m before the only run until now, then the run ±5m", asked)
+	}
+}
+
+func TestChartFrom(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	run := func(ago time.Duration) journal.Summary { return journal.Summary{StartedAt: now.Add(-ago)} }
+	tests := []struct {
+		name   string
+		runs   []journal.Summary
+		active []control.ActiveFault
+		want   time.Duration
+	}{
+		{name: "no runs: the shortest span", want: chartMin},
+		{name: "a young chaosd: from 5m before its oldest run", runs: []journal.Summary{run(2 * time.Minute), run(20 * time.Minute)}, want: 25 * time.Minute},
+		{name: "an old chaosd: the last hour", runs: []journal.Summary{run(3 * time.Hour)}, want: time.Hour},
+		{name: "a fault held longer than any listed run", runs: []journal.Summary{run(time.Minute)},
+			active: []control.ActiveFault{{Since: now.Add(-30 * time.Minute)}}, want: 35 * time.Minute},
+		{name: "a run in progress has no start yet listed", runs: []journal.Summary{{}}, want: chartMin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := now.Sub(chartFrom(now, tt.runs, tt.active)); got != tt.want {
+				t.Errorf("span %s, want %s", got, tt.want)
+			}
+		})
 	}
 }

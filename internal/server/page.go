@@ -4,6 +4,7 @@ import (
 	"context"
 	"html/template"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -22,14 +23,16 @@ type pageView struct {
 	// Running names the experiments with a run in progress: their next
 	// activation is skipped (already-running) unless that run ends first.
 	Running map[string]bool
-	// Chart is the last hour, as inline SVG.
-	Chart template.HTML
+	// Chart is the recent past (chartFrom), as inline SVG; ChartSpan
+	// says how long it covers.
+	Chart     template.HTML
+	ChartSpan string
 }
 
 func (s *server) page(w http.ResponseWriter, r *http.Request) {
 	view := pageView{Now: s.o.Clock.Now(), Status: s.o.Status(), Runs: s.o.Runs.List(20)}
 	view.Running = runningExperiments(view.Status, view.Runs)
-	view.Chart = s.lastHour(r.Context(), view)
+	view.Chart = s.lastHour(r.Context(), &view)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	if err := statusPage.Execute(w, view); err != nil {
 		s.o.Logger.Warn("render status page failed", zap.Error(err))
@@ -105,7 +108,7 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 {{end}}</table>{{else}}<p class="muted" id="guard-pauses">Not paused.</p>{{end}}
 </section>
 
-<h2>Last hour</h2>
+<h2>Guard checks and faults, last {{.ChartSpan}}</h2>
 <div id="chart">{{.Chart}}</div>
 
 <h2>Active faults</h2>
@@ -132,8 +135,9 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 // lastHour charts the guard's series over the last hour, with the faults
 // of the listed runs and those held now shaded and their halts and
 // verdicts marked.
-func (s *server) lastHour(ctx context.Context, v pageView) template.HTML {
-	from := v.Now.Add(-time.Hour)
+func (s *server) lastHour(ctx context.Context, v *pageView) template.HTML {
+	from := chartFrom(v.Now, v.Runs, v.Status.Active)
+	v.ChartSpan = strings.TrimSuffix(strings.TrimSuffix(v.Now.Sub(from).Round(time.Minute).String(), "0s"), "0m")
 	var recs []journal.Record
 	for _, sum := range v.Runs {
 		if !sum.FinishedAt.IsZero() && sum.FinishedAt.Before(from) {
@@ -151,8 +155,41 @@ func (s *server) lastHour(ctx context.Context, v pageView) template.HTML {
 	if len(panels) == 0 {
 		panels = []chart.Panel{{Title: "guard checks", NoData: "no series: the guard has no Prometheus check"}}
 	}
-	return chart.SVG(chart.Chart{Title: "last hour: guard checks, faults, halts and verdicts", From: from, To: v.Now,
+	return chart.SVG(chart.Chart{Title: "last " + v.ChartSpan + ": guard checks, faults, halts and verdicts", From: from, To: v.Now,
 		Panels: panels, Windows: windows, Marks: marks})
+}
+
+// Chart spans: at most chartMax; less when the listed runs all started
+// later (a young chaosd), down to chartMin, so the first minutes of a
+// playground are not squeezed against the right edge.
+const (
+	chartMax    = time.Hour
+	chartMin    = 15 * time.Minute
+	chartMargin = 5 * time.Minute
+)
+
+// chartFrom is where the status page's chart starts: chartMargin before
+// the oldest listed run or held fault, within [now-chartMax, now-chartMin].
+func chartFrom(now time.Time, runs []journal.Summary, active []control.ActiveFault) time.Time {
+	earliest := now
+	for _, r := range runs {
+		if !r.StartedAt.IsZero() && r.StartedAt.Before(earliest) {
+			earliest = r.StartedAt
+		}
+	}
+	for _, a := range active {
+		if !a.Since.IsZero() && a.Since.Before(earliest) {
+			earliest = a.Since
+		}
+	}
+	from := earliest.Add(-chartMargin)
+	if lo := now.Add(-chartMax); from.Before(lo) {
+		return lo
+	}
+	if hi := now.Add(-chartMin); from.After(hi) {
+		return hi
+	}
+	return from
 }
 
 // runningExperiments are those with a fault held or a run not yet judged.
