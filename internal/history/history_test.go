@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,15 +18,19 @@ import (
 
 var t0 = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 
-// fakeProm answers range queries by expression and records the ranges.
+// fakeProm answers range queries by expression and records the ranges;
+// Panels asks concurrently.
 type fakeProm struct {
 	answers map[string]model.Value
 	errs    map[string]error
-	ranges  []promv1.Range
+	mu      sync.Mutex
+	ranges  map[string]promv1.Range
 }
 
 func (f *fakeProm) QueryRange(_ context.Context, q string, r promv1.Range, _ ...promv1.Option) (model.Value, promv1.Warnings, promv1.Infos, error) {
-	f.ranges = append(f.ranges, r)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.ranges[q] = r
 	return f.answers[q], nil, nil, f.errs[q]
 }
 
@@ -42,7 +47,8 @@ func TestPanels(t *testing.T) {
 			"absent_series": model.Matrix{},
 			"vector(1)":     model.Vector{},
 		},
-		errs: map[string]error{"broken": errors.New("bad_data: parse error")},
+		errs:   map[string]error{"broken": errors.New("bad_data: parse error")},
+		ranges: map[string]promv1.Range{},
 	}
 	s := &Source{API: prom, Queries: queries}
 	ps := s.Panels(context.Background(), t0.Add(-time.Hour), t0)
@@ -64,7 +70,7 @@ func TestPanels(t *testing.T) {
 	if len(ps[0].Bounds) != 1 || ps[0].Bounds[0] != 1 {
 		t.Errorf("bounds %v, want the check's min", ps[0].Bounds)
 	}
-	if r := prom.ranges[0]; r.Step != 15*time.Second || !r.End.Equal(t0) {
+	if r := prom.ranges["up"]; r.Step != 15*time.Second || !r.End.Equal(t0) {
 		t.Errorf("range %+v, want a 15s step for an hour ending at t0", r)
 	}
 }
