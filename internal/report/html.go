@@ -34,9 +34,11 @@ func runChart(r journal.Record, opts Options) template.HTML {
 	from, to := r.StartedAt.Add(-chartMargin), r.FinishedAt.Add(chartMargin)
 	if r.FinishedAt.IsZero() {
 		to = r.StartedAt.Add(chartMargin)
-		if opts.GeneratedAt.After(to) {
-			to = opts.GeneratedAt
-		}
+	}
+	// Never past the report's time: Prometheus would fill the future with
+	// the last value it has (its lookback), a line nobody measured.
+	if g := opts.GeneratedAt; !g.IsZero() && g.Before(to) && g.After(from) {
+		to = g
 	}
 	windows, marks := history.Events([]journal.Record{r}, nil, to)
 	var panels []chart.Panel

@@ -156,7 +156,17 @@ func TestPageChart(t *testing.T) {
 		})
 	}
 	if len(asked) != 2 || asked[0] != 16*time.Minute || asked[1] != 13*time.Minute {
-		t.Errorf("History asked for spans %v, want 5m before the only run until now, then the run ±5m", asked)
+		t.Errorf("History asked for spans %v, want 5m before the only run until now, then the run ±5m (it ended 8m ago)", asked)
+	}
+	var ends []time.Time
+	recent := func(_ context.Context, _, to time.Time) []chart.Panel { ends = append(ends, to); return nil }
+	srv := httptest.NewServer(New(Options{Status: status, Ready: func() error { return nil }, Runs: memRuns{"run-2": {
+		SchemaVersion: journal.SchemaVersion, RunID: "run-2", StartedAt: now.Add(-time.Minute), FinishedAt: now.Add(-30 * time.Second)}},
+		History: recent, Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now)}))
+	defer srv.Close()
+	get(t, srv.URL+"/api/v1/runs/run-2/report")
+	if len(ends) != 1 || !ends[0].Equal(now) {
+		t.Errorf("a run that ended 30s ago is charted until %v, want now (%s): Prometheus fills the future with its lookback", ends, now)
 	}
 }
 
