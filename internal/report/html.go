@@ -32,8 +32,11 @@ const chartMargin = 5 * time.Minute
 // over the run and chartMargin on each side.
 func runChart(r journal.Record, opts Options) template.HTML {
 	from, to := r.StartedAt.Add(-chartMargin), r.FinishedAt.Add(chartMargin)
-	if r.FinishedAt.IsZero() {
+	if r.FinishedAt.IsZero() { // still going: until the report's time
 		to = r.StartedAt.Add(chartMargin)
+		if opts.GeneratedAt.After(to) {
+			to = opts.GeneratedAt
+		}
 	}
 	// Never past the report's time: Prometheus would fill the future with
 	// the last value it has (its lookback), a line nobody measured.
