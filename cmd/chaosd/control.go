@@ -143,6 +143,7 @@ func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now ti
 	if st.Unguarded {
 		fmt.Fprintln(w, "guard:   none (guard.unguarded): every run that completes passes")
 	}
+	printGuard(w, st.Guard, now)
 	if st.ConfigError != "" {
 		fmt.Fprintf(w, "config rejected (last good config in force): %s\n", st.ConfigError)
 	}
@@ -158,6 +159,56 @@ func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now ti
 	for _, r := range st.Recent {
 		fmt.Fprintf(w, "  %s  %-24s %-8s %s\n", r.FinishedAt.Format(time.RFC3339), r.Experiment, r.Verdict, r.Reason)
 	}
+}
+
+// printGuard prints what the guard sees: each source's state, the alerts
+// that block and each check's last value.
+func printGuard(w io.Writer, g *control.GuardState, now time.Time) {
+	if g == nil {
+		return
+	}
+	if g.EvaluatedAt.IsZero() {
+		fmt.Fprintln(w, "guard:   not asked yet")
+	} else {
+		fmt.Fprintf(w, "guard:   %s (%s, %s ago)\n", g.State, g.Mode, now.Sub(g.EvaluatedAt).Round(time.Second))
+	}
+	for _, p := range g.Problems {
+		fmt.Fprintf(w, "  problem: %s\n", p)
+	}
+	if am := g.Alertmanager; am != nil {
+		match := "any active alert"
+		if len(am.Block) > 0 {
+			match = strings.Join(am.Block, ", ")
+		}
+		if len(am.Ignore) > 0 {
+			match += " (ignoring " + strings.Join(am.Ignore, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  alertmanager %s: blocks on %s: %d alerts now\n", orNone(am.State), match, len(am.Alerts))
+		for _, a := range am.Alerts {
+			fmt.Fprintf(w, "    %s %s since %s %s\n", a.Name, a.State, a.Since.Format(time.RFC3339), a.Labels)
+		}
+	}
+	if p := g.Prometheus; p != nil {
+		fmt.Fprintf(w, "  prometheus checks %s:\n", orNone(p.State))
+		for _, c := range p.Checks {
+			val := c.Value
+			if val == "" {
+				val = "no data"
+			}
+			line := fmt.Sprintf("    %-24s %-8s %s (must be %s)", c.Name, c.State, val, c.Bound)
+			if c.Reason != "" {
+				line += ": " + c.Reason
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not asked yet"
+	}
+	return s
 }
 
 func whoami() string {

@@ -60,3 +60,48 @@ func TestPrintStatusPauseReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintStatusGuard: chaosd status shows what the status page's guard
+// panel shows, from the same published GuardState.
+func TestPrintStatusGuard(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		guard  *control.GuardState
+		want   []string
+		absent []string
+	}{
+		{name: "no guard state prints nothing", absent: []string{"guard:"}},
+		{name: "not asked yet", guard: &control.GuardState{Alertmanager: &control.AlertmanagerGuard{}},
+			want: []string{"guard:   not asked yet", "alertmanager not asked yet: blocks on any active alert: 0 alerts now"}},
+		{name: "blocked by an alert, a check without data", guard: &control.GuardState{State: "blocked", Mode: "poll",
+			EvaluatedAt: now.Add(-2 * time.Second), Problems: []string{"prometheus_pending: boom"},
+			Alertmanager: &control.AlertmanagerGuard{State: "blocked", Block: []string{`severity="critical"`}, Ignore: []string{`team="x"`},
+				Alerts: []control.GuardAlert{{Name: "DemoDown", State: "active", Since: now.Add(-time.Minute), Labels: `severity="critical"`}}},
+			Prometheus: &control.PrometheusGuard{State: "unknown", Checks: []control.GuardCheck{
+				{Name: "healthy", Bound: "≥ 1", State: "ok", Value: "1"},
+				{Name: "errors", Bound: "≤ 0.05", State: "unknown", Reason: "no data"},
+			}}},
+			want: []string{"guard:   blocked (poll, 2s ago)", "  problem: prometheus_pending: boom",
+				`alertmanager blocked: blocks on severity="critical" (ignoring team="x"): 1 alerts now`,
+				`    DemoDown active since 2026-12-06T11:59:00Z severity="critical"`,
+				"prometheus checks unknown:", "healthy                  ok       1 (must be ≥ 1)",
+				"errors                   unknown  no data (must be ≤ 0.05): no data"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out bytes.Buffer
+			printStatus(&out, control.Status{UpdatedAt: now, State: "running", Guard: tt.guard}, nil, now)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("want %q in:\n%s", w, &out)
+				}
+			}
+			for _, a := range tt.absent {
+				if strings.Contains(out.String(), a) {
+					t.Errorf("want no %q in:\n%s", a, &out)
+				}
+			}
+		})
+	}
+}

@@ -19,14 +19,18 @@ type Status struct {
 	// State is running, paused or stopping.
 	State        string   `json:"state"`
 	PauseReasons []string `json:"pauseReasons,omitempty"`
-	ConfigHash   string   `json:"configHash,omitempty"`
-	ConfigError  string   `json:"configError,omitempty"`
+	// Pauses are the same pauses with their kind and until when.
+	Pauses      []Pause `json:"pauses,omitempty"`
+	ConfigHash  string  `json:"configHash,omitempty"`
+	ConfigError string  `json:"configError,omitempty"`
 	// Unguarded is set when the config opts out of every guard
 	// (guard.unguarded): every run that completes passes.
 	Unguarded bool             `json:"unguarded,omitempty"`
 	Next      []NextActivation `json:"next,omitempty"`
 	Active    []ActiveFault    `json:"active,omitempty"`
 	Recent    []RunSummary     `json:"recent,omitempty"`
+	// Guard is what the guard sees now; nil before its first evaluation.
+	Guard *GuardState `json:"guard,omitempty"`
 }
 
 // NextActivation is when an experiment runs next.
@@ -62,6 +66,21 @@ func PublishStatus(ctx context.Context, kube kubernetes.Interface, ref Ref, st S
 	st.Next = truncate(st.Next)
 	st.Active = truncate(st.Active)
 	st.Recent = truncate(st.Recent)
+	if g := st.Guard; g != nil {
+		c := *g
+		if am := c.Alertmanager; am != nil {
+			amc := *am
+			amc.Alerts = truncate(amc.Alerts)
+			c.Alertmanager = &amc
+		}
+		if p := c.Prometheus; p != nil {
+			pc := *p
+			pc.Checks = truncate(pc.Checks)
+			c.Prometheus = &pc
+		}
+		c.Problems = truncate(c.Problems)
+		st.Guard = &c
+	}
 	val, err := json.Marshal(st)
 	if err != nil {
 		return fmt.Errorf("encode status: %w", err)

@@ -190,6 +190,10 @@ func (d *daemon) run(ctx context.Context) error {
 	d.source.Start(ctx)
 	go d.watchConfig(ctx)
 	go d.watchControls(ctx)
+	go func() {
+		d.refreshGuardView(ctx)
+		d.every(ctx, guardViewEvery, d.refreshGuardView)
+	}()
 
 	var runErr error
 	if d.o.LeaderElect {

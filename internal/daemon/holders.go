@@ -14,8 +14,12 @@ import (
 	"github.com/chaosd/chaosd/internal/notify"
 )
 
-// guardHolder lets a reload swap the guard under running code.
-type guardHolder struct{ g atomic.Pointer[guard.Guard] }
+// guardHolder lets a reload swap the guard under running code, and keeps
+// the newest evaluation for the status.
+type guardHolder struct {
+	g    atomic.Pointer[guard.Guard]
+	last lastEvaluation
+}
 
 func newGuardHolder(g *guard.Guard) *guardHolder {
 	h := &guardHolder{}
@@ -24,9 +28,11 @@ func newGuardHolder(g *guard.Guard) *guardHolder {
 }
 
 func (h *guardHolder) Preflight(ctx context.Context) guard.Evaluation {
-	return h.g.Load().Preflight(ctx)
+	return h.last.store(h.g.Load().Preflight(ctx))
 }
-func (h *guardHolder) Poll(ctx context.Context) guard.Evaluation { return h.g.Load().Poll(ctx) }
+func (h *guardHolder) Poll(ctx context.Context) guard.Evaluation {
+	return h.last.store(h.g.Load().Poll(ctx))
+}
 
 // QueryRange samples SLIs on the current guard's Prometheus.
 func (h *guardHolder) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (model.Matrix, error) {

@@ -20,8 +20,14 @@ import (
 )
 
 // pauseReason is one active pause: kind is the bounded metric label
-// (config, manual, cooldown), text is what people read.
-type pauseReason struct{ kind, text string }
+// (config, manual, cooldown), text is what people read; why, until and
+// untilText are its parts for the status page's guard panel.
+type pauseReason struct {
+	kind, text string
+	why        string
+	until      time.Time
+	untilText  string
+}
 
 // Paused combines the three pause switches for the scheduler: the config
 // file's paused, a manual pause set with `chaosd pause`, and the self-pause
@@ -37,7 +43,8 @@ func (d *daemon) Paused(now time.Time) (bool, string) {
 func (d *daemon) pauseReasons(now time.Time) []pauseReason {
 	var reasons []pauseReason
 	if p := d.cfg.Load().Paused; p.IsPaused() {
-		reasons = append(reasons, pauseReason{"config", fmt.Sprintf("paused: %s in config", p)})
+		text := fmt.Sprintf("paused: %s in config", p)
+		reasons = append(reasons, pauseReason{kind: "config", text: text, why: text, untilText: "the config file changes"})
 	}
 	if mp := d.manual.Load(); mp != nil {
 		r := control.ManualPauseReason
@@ -47,15 +54,17 @@ func (d *daemon) pauseReasons(now time.Time) []pauseReason {
 		if mp.Reason != "" {
 			r += ": " + mp.Reason
 		}
-		reasons = append(reasons, pauseReason{"manual", r})
+		reasons = append(reasons, pauseReason{kind: "manual", text: r, why: r, untilText: "chaosd resume"})
 	}
 	if paused, why, until := d.self.Paused(now); paused {
+		r := pauseReason{kind: "cooldown", why: why, until: until}
 		if !until.IsZero() {
-			why += " (until " + until.UTC().Format(time.RFC3339) + ")"
+			r.text = why + " (until " + until.UTC().Format(time.RFC3339) + ")"
 		} else {
-			why += " (until chaosd resume)"
+			r.untilText = "chaosd resume"
+			r.text = why + " (until chaosd resume)"
 		}
-		reasons = append(reasons, pauseReason{"cooldown", why})
+		reasons = append(reasons, r)
 	}
 	return reasons
 }

@@ -9,7 +9,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/chaosd/chaosd/internal/chart"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/history"
 	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/internal/scheduler"
 	"github.com/chaosd/chaosd/internal/server"
@@ -29,7 +31,9 @@ func (d *daemon) status() control.Status {
 	reasons := d.pauseReasons(now)
 	for _, r := range reasons {
 		st.PauseReasons = append(st.PauseReasons, r.text)
+		st.Pauses = append(st.Pauses, control.Pause{Kind: r.kind, Reason: r.why, Until: r.until, UntilText: r.untilText})
 	}
+	st.Guard = guardState(d.guard.last.load(), d.cfg.Load().Guard)
 	if len(reasons) > 0 && st.State == "running" {
 		st.State = "paused"
 	}
@@ -89,11 +93,27 @@ func (d *daemon) handler() http.Handler {
 			return nil
 		},
 		Runs:         d.journal,
+		History:      d.history,
 		Gatherer:     d.o.Registry,
 		AlertWebhook: guardWebhook(d),
 		Clock:        d.o.Clock,
 		Logger:       d.log,
 	})
+}
+
+// history asks Prometheus for the guard checks' series over [from, to],
+// with the current config; nil without a Prometheus check.
+func (d *daemon) history(ctx context.Context, from, to time.Time) []chart.Panel {
+	g := d.cfg.Load().Guard
+	queries := history.QueriesFromGuard(g)
+	if len(queries) == 0 {
+		return nil
+	}
+	src, err := history.NewSource(g.Prometheus.URL, d.o.HTTPClient, queries, g.Timeout)
+	if err != nil {
+		return []chart.Panel{{Title: "prometheus", NoData: err.Error()}}
+	}
+	return src.Panels(ctx, from, to)
 }
 
 // recentRuns keeps the last finished runs for the status.

@@ -53,6 +53,9 @@ const (
 	// ModePoll decides whether a running run must halt, and judges it after
 	// the observe window: firing alerts and checks, never pending alerts.
 	ModePoll Mode = "poll"
+	// ModeStatus asks what ModePreflight asks, only to show the guard's
+	// state (status page, `chaosd status`); it decides nothing.
+	ModeStatus Mode = "status"
 )
 
 // Names of the sources an evaluation consults; they are the values of the

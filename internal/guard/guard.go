@@ -136,7 +136,7 @@ func (g *Guard) Evaluate(ctx context.Context, mode Mode) Evaluation {
 		amErr, pendingErr error
 		checks            []CheckResult
 		checkErrs         []error
-		askPending        = mode == ModePreflight && g.prom != nil && g.cfg.Prometheus.BlockPending
+		askPending        = (mode == ModePreflight || mode == ModeStatus) && g.prom != nil && g.cfg.Prometheus.BlockPending
 	)
 	if g.am != nil {
 		wg.Go(func() { amAlerts, amErr = g.am.evaluate(ctx) })

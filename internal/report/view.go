@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
+	"html/template"
 	"maps"
 	"regexp"
 	"slices"
@@ -54,6 +55,8 @@ type runView struct {
 	Injections   []injectionRow
 	Load         *loadView
 	Replacement  *replacementView
+	// Chart is the run's inline SVG (HTML only), already escaped.
+	Chart template.HTML
 }
 
 type timelineRow struct{ At, Offset, Phase, Target, Message, Error string }

@@ -6,16 +6,19 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
 	"k8s.io/utils/clock"
 
+	"github.com/chaosd/chaosd/internal/chart"
 	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/internal/report"
@@ -36,6 +39,9 @@ type Options struct {
 	Runs  RunStore
 	// Gatherer serves /metrics; nil serves no metrics endpoint.
 	Gatherer prometheus.Gatherer
+	// History returns the charted series over [from, to] (the guard's
+	// checks, from Prometheus); nil charts only faults, halts and verdicts.
+	History func(ctx context.Context, from, to time.Time) []chart.Panel
 	// AlertWebhook, when set, receives Alertmanager webhook pushes.
 	AlertWebhook http.Handler
 	Clock        clock.PassiveClock
@@ -120,7 +126,7 @@ func (s *server) runReport(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.renderReport(w, "chaosd run "+rec.RunID, []journal.Record{rec})
+	s.renderReport(w, r, "chaosd run "+rec.RunID, []journal.Record{rec})
 }
 
 // recentReport renders the last runs (?limit=, default 20) into one report.
@@ -135,12 +141,16 @@ func (s *server) recentReport(w http.ResponseWriter, r *http.Request) {
 			recs = append(recs, rec)
 		}
 	}
-	s.renderReport(w, "chaosd: recent runs", recs)
+	s.renderReport(w, r, "chaosd: recent runs", recs)
 }
 
-func (s *server) renderReport(w http.ResponseWriter, title string, recs []journal.Record) {
+func (s *server) renderReport(w http.ResponseWriter, r *http.Request, title string, recs []journal.Record) {
+	opts := report.Options{Title: title, GeneratedAt: s.o.Clock.Now()}
+	if s.o.History != nil {
+		opts.Panels = func(_ journal.Record, from, to time.Time) []chart.Panel { return s.o.History(r.Context(), from, to) }
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	if err := report.RenderHTML(w, recs, report.Options{Title: title, GeneratedAt: s.o.Clock.Now()}); err != nil {
+	if err := report.RenderHTML(w, recs, opts); err != nil {
 		s.o.Logger.Warn("render report failed", zap.Error(err))
 	}
 }

@@ -119,6 +119,10 @@ func TestSmokePlayground(t *testing.T) {
 		playgroundTrafficFault(t, base, log.String())
 	})
 
+	t.Run("make it fail as the guide says: a weakness, ChaosWeaknessFound and the guard panel", func(t *testing.T) {
+		playgroundMakeItFail(t, base, log.String())
+	})
+
 	// Ctrl-C, as a person would: the whole process group gets SIGINT.
 	interrupted = true
 	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGINT)
@@ -299,4 +303,91 @@ func playgroundTrafficFault(t *testing.T, base, output string) {
 	if ratio := failed / (ok + failed); ratio > 0.25 {
 		t.Errorf("%.0f%% of all the demo's requests failed; a 10%% abort held 30s should fail far fewer", 100*ratio)
 	}
+}
+
+// playgroundMakeItFail does what the guide's "make it fail" lines say:
+// while abort-go-demo-8's fault is held (the status page lists it), it
+// POSTs the printed /unhealthy URL, then checks that chaosd found a
+// weakness in that run, raised ChaosWeaknessFound in the printed
+// Alertmanager, and that the status page's guard panel showed the check.
+func playgroundMakeItFail(t *testing.T, base, output string) {
+	unhealthy := regexp.MustCompile(`curl -X POST (http://\S+/unhealthy)`).FindStringSubmatch(output)
+	am := regexp.MustCompile(`Alertmanager\s+(http://\S+)/api/v2/alerts`).FindStringSubmatch(output)
+	if unhealthy == nil || am == nil {
+		t.Fatalf("no /unhealthy or Alertmanager URL in the guide:\n%s", tail(output, 40))
+	}
+	healthy := strings.TrimSuffix(unhealthy[1], "/unhealthy") + "/healthy"
+	var runID string
+	// abort-go-demo-8: every 3m (10s jitter), held 90s; 5 minutes is a hang guard.
+	eventually(t, 5*time.Minute, "abort-go-demo-8's fault held (Active faults)", func() bool {
+		resp, err := http.Get(base + "/api/v1/status")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Active []struct{ RunID, Experiment string }
+		}
+		if json.NewDecoder(resp.Body).Decode(&st) != nil {
+			return false
+		}
+		for _, a := range st.Active {
+			if a.Experiment == "abort-go-demo-8" {
+				runID = a.RunID
+				return true
+			}
+		}
+		return false
+	})
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`id="guard-state"`, `<table id="guard-checks">`, "demo is healthy", `<svg class="chart"`, `class="fault-window"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("status page while the fault is held lacks %q", want)
+		}
+	}
+	post := func(u string) {
+		t.Helper()
+		resp, err := http.Post(u, "text/plain", nil)
+		if err != nil {
+			t.Fatalf("POST %s: %v", u, err)
+		}
+		resp.Body.Close()
+	}
+	post(unhealthy[1])
+	defer post(healthy)
+	// Prometheus scrapes every second and the rule has for: 0s; the guard
+	// polls every second: a minute is a hang guard.
+	eventually(t, time.Minute, "run "+runID+" to end with a weakness", func() bool {
+		runs, err := playgroundRuns(base)
+		if err != nil {
+			return false
+		}
+		for _, r := range runs {
+			if r.RunID == runID && r.Verdict != "" {
+				if r.Verdict != "weakness" {
+					t.Fatalf("run %s: %s (%s), want weakness", r.RunID, r.Verdict, r.Reason)
+				}
+				return true
+			}
+		}
+		return false
+	})
+	eventually(t, time.Minute, "ChaosWeaknessFound in Alertmanager", func() bool {
+		resp, err := http.Get(am[1] + "/api/v2/alerts?filter=" + url.QueryEscape(`alertname="ChaosWeaknessFound"`))
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var alerts []struct {
+			Annotations map[string]string `json:"annotations"`
+		}
+		return json.NewDecoder(resp.Body).Decode(&alerts) == nil && len(alerts) == 1 &&
+			alerts[0].Annotations["report_url"] == base+"/api/v1/runs/"+runID+"/report"
+	})
+	t.Logf("run %s found a weakness and raised ChaosWeaknessFound with its report link", runID)
 }

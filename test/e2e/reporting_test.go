@@ -32,7 +32,8 @@ import (
 	"github.com/chaosd/chaosd/test/cluster"
 )
 
-// reportingConfig runs one abort experiment every 10 s (the test makes
+// reportingConfig runs one abort experiment every 10 s, holding it 20 s
+// so a browser can load the status page while it is held (the test makes
 // its second run find a weakness) and schedules a nightly one that never
 // runs during the test, so "next runs" has more than one row. A manual
 // cooldown keeps chaosd paused after the weakness, so the findings stay
@@ -53,7 +54,7 @@ experiments:
     schedule: "@every 10s"
     target: {kind: virtualservice, namespaces: [go-demo-8], mode: one}
     action: {type: http-abort, status: 503, percent: 50}
-    duration: 6s
+    duration: 20s
     observe: 2s
     # go-demo-8 carries no requests here: this test is about findings.
     landing: {disabled: true}
@@ -106,6 +107,10 @@ func TestReportingWeaknessFindings(t *testing.T) {
 	eventually(t, time.Minute, "a VirtualService labelled chaosd.io/injected=true (held fault)", func() bool {
 		held = reportingLabelledVirtualServices(t, c)
 		return len(held) > 0
+	})
+	chromium := reportingChromium(t)
+	t.Run("status page in a browser while a fault is held shows the guard panel and the shaded fault", func(t *testing.T) {
+		reportingStatusWhileHeld(t, p, chromium, filepath.Join(artifacts, "status-fault-held.png"))
 	})
 	c.Exporter.SetHealthy(false)
 	weak := reportingWaitForRun(t, p, journal.VerdictWeakness, 2*time.Minute)
@@ -176,7 +181,6 @@ func TestReportingWeaknessFindings(t *testing.T) {
 		}
 	})
 
-	chromium := reportingChromium(t)
 	t.Run("report as a browser shows it", func(t *testing.T) {
 		dom := reportingBrowse(t, chromium, p.URL+"/api/v1/runs/"+weak.RunID+"/report", filepath.Join(artifacts, "report.png"))
 		text := reportingVisibleText(dom)
@@ -202,6 +206,7 @@ func TestReportingWeaknessFindings(t *testing.T) {
 		if strings.Contains(text, "{{") || strings.Contains(text, "<no value>") {
 			t.Error("report shows unrendered template text")
 		}
+		reportingCheckChart(t, dom, "the run's report", "mark-weakness", "mark-halt")
 	})
 
 	t.Run("status page as a browser shows it", func(t *testing.T) {
@@ -239,6 +244,21 @@ func TestReportingWeaknessFindings(t *testing.T) {
 		if !strings.Contains(dom, `id="next-paused"`) {
 			t.Error("next activations do not say they are skipped while paused")
 		}
+		pauses := regexp.MustCompile(`(?s)<table id="guard-pauses">(.*?)</table>`).FindStringSubmatch(dom)
+		if pauses == nil || !strings.Contains(pauses[1], "<td>cooldown</td>") || !strings.Contains(pauses[1], "chaosd resume") {
+			t.Errorf("guard panel does not show the cooldown until chaosd resume: %v", pauses)
+		}
+		reportingCheckGuardPanel(t, dom)
+		reportingCheckChart(t, dom, "the status page after the weakness", "mark-weakness", "mark-halt")
+	})
+
+	t.Run("chaosd status shows the guard", func(t *testing.T) {
+		eventually(t, 30*time.Second, "chaosd status with the guard's checks", func() bool {
+			code, out := runChaosdCommand(t, c, 30*time.Second, "status", "--namespace", chaosdNamespace, "--configmap", chaosdConfigMap)
+			return code == 0 && regexp.MustCompile(`(?m)^guard:   (ok|blocked) `).MatchString(out) &&
+				regexp.MustCompile(`(?m)^    demo healthy +(ok|blocked) +[0-9.]+ \(must be ≥ 1\)`).MatchString(out) &&
+				strings.Contains(out, `alertmanager`) && strings.Contains(out, `blocks on severity="critical"`)
+		})
 	})
 
 	t.Run("Kubernetes Events on the VirtualService and chaosd's ConfigMap", func(t *testing.T) {
@@ -737,6 +757,79 @@ func copyFileTo(t *testing.T, src, dst string) {
 	}
 }
 
+// reportingStatusWhileHeld loads the status page in Chromium until the
+// rendered page shows the fault held (a load can miss it: the fault is
+// held 20 s of every run), and checks the guard panel and the chart there.
+func reportingStatusWhileHeld(t *testing.T, p *chaosdProcess, chromium, shot string) {
+	t.Helper()
+	activeRow := regexp.MustCompile(`(?s)<table id="active">.*?<td>` + reportingExperiment + `</td>`)
+	var dom string
+	for attempt := 1; attempt <= 4; attempt++ {
+		dom = reportingBrowse(t, chromium, p.URL+"/", shot)
+		if activeRow.MatchString(dom) {
+			break
+		}
+		t.Logf("attempt %d: the page loaded between two runs' faults; loading again", attempt)
+		dom = ""
+	}
+	if dom == "" {
+		t.Fatal("four loads of the status page never showed the fault held")
+	}
+	reportingCheckGuardPanel(t, dom)
+	reportingCheckChart(t, dom, "the status page with a fault held")
+	if !strings.Contains(reportingVisibleText(dom), "held now") {
+		t.Error("the chart does not shade the fault held now")
+	}
+}
+
+// reportingCheckGuardPanel checks the guard panel as the browser built it:
+// the overall state, Alertmanager's matcher, and the check with a value.
+func reportingCheckGuardPanel(t *testing.T, dom string) {
+	t.Helper()
+	if !regexp.MustCompile(`id="guard-state"[^>]*>(ok|blocked)<`).MatchString(dom) {
+		t.Errorf("guard panel has no evaluated state:\n%s", reportingVisibleText(dom))
+	}
+	text := reportingVisibleText(dom)
+	if !strings.Contains(text, `matches all of severity="critical"`) {
+		t.Errorf("guard panel does not show the block matcher: %s", text)
+	}
+	checks := regexp.MustCompile(`(?s)<table id="guard-checks">(.*?)</table>`).FindStringSubmatch(dom)
+	if checks == nil || !regexp.MustCompile(`<td class="nw">demo healthy</td><td class="nw">≥ 1</td><td>[01]( |</td>)`).MatchString(checks[1]) {
+		t.Errorf("guard panel has no row for the check with its last value: %v", checks)
+	}
+}
+
+// reportingCheckChart checks an inline SVG chart in the rendered DOM: the
+// browser parsed it as SVG (the CSP allows it), a series is drawn from
+// Prometheus, a fault window is shaded inside the plot, and marks is there.
+func reportingCheckChart(t *testing.T, dom, where string, marks ...string) {
+	t.Helper()
+	svg := regexp.MustCompile(`(?s)<svg class="chart" xmlns="http://www.w3.org/2000/svg".*?</svg>`).FindString(dom)
+	if svg == "" {
+		t.Errorf("%s: no inline SVG chart in the rendered DOM", where)
+		return
+	}
+	if !strings.Contains(svg, `<path class="series" d="M`) {
+		t.Errorf("%s: the chart draws no series", where)
+	}
+	win := regexp.MustCompile(`<rect class="fault-window" x="([0-9.]+)" y="[0-9.]+" width="([0-9.]+)"`).FindAllStringSubmatch(svg, -1)
+	if len(win) == 0 {
+		t.Errorf("%s: the chart shades no fault window", where)
+	}
+	for _, w := range win {
+		x, _ := strconv.ParseFloat(w[1], 64)
+		width, _ := strconv.ParseFloat(w[2], 64)
+		if x < 70 || x+width > 880.5 || width <= 0 {
+			t.Errorf("%s: fault window at x=%s width=%s lies outside the plot", where, w[1], w[2])
+		}
+	}
+	for _, m := range marks {
+		if !strings.Contains(svg, `class="mark `+m+`"`) {
+			t.Errorf("%s: the chart has no %s", where, m)
+		}
+	}
+}
+
 // reportingChromium finds headless Chromium: $CHAOSD_E2E_CHROMIUM, else
 // chromium on PATH (hack/deps.sh installs Debian's).
 func reportingChromium(t *testing.T) string {
@@ -753,8 +846,10 @@ func reportingChromium(t *testing.T) string {
 	return ""
 }
 
-// reportingBrowse loads pageURL in headless Chromium twice: once to save
-// a screenshot to shot, once to return the DOM as the browser built it.
+// reportingBrowse loads pageURL in headless Chromium once, saves a
+// screenshot to shot and returns the DOM as the browser built it from that
+// same load (Chromium's headless mode does both in one run), so the picture
+// and the assertions show the same moment.
 func reportingBrowse(t *testing.T, chromium, pageURL, shot string) string {
 	t.Helper()
 	base := []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -779,11 +874,10 @@ func reportingBrowse(t *testing.T, chromium, pageURL, shot string) string {
 		t.Logf("chromium %s %s: %s", strings.Join(extra, " "), pageURL, time.Since(start).Round(time.Millisecond))
 		return stdout.String()
 	}
-	run("--screenshot=" + shot)
+	dom := run("--screenshot="+shot, "--dump-dom")
 	if info, err := os.Stat(shot); err != nil || info.Size() == 0 {
 		t.Fatalf("no screenshot at %s: %v", shot, err)
 	}
-	dom := run("--dump-dom")
 	if err := os.WriteFile(strings.TrimSuffix(shot, ".png")+".html", []byte(dom), 0o644); err != nil {
 		t.Errorf("keep DOM: %v", err)
 	}

@@ -58,7 +58,7 @@ func demo(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfgPath, err := playgroundConfig(c, config)
+	cfgPath, err := playgroundConfig(c, config, listen)
 	if err == nil {
 		err = createChaosdNamespace(ctx, c)
 	}
@@ -104,14 +104,17 @@ func createChaosdNamespace(ctx context.Context, c *cluster.Cluster) error {
 func printDemoGuide(w io.Writer, c *cluster.Cluster, listen, chaosdBin, cfgPath, kubectl string) {
 	fmt.Fprintf(w, `
 chaosd playground
-  status page    http://%[1]s/            (runs, verdicts, active faults, next activations)
+  status page    http://%[1]s/            (guard panel, last-hour chart, runs, active faults, next activations)
   status API     http://%[1]s/api/v1/status
   metrics        http://%[1]s/metrics
   Prometheus     %[2]s/classic/graph   (try: chaosd_runs_total, chaosd_active_injections)
                  %[2]s/classic/alerts
   Alertmanager   %[3]s/api/v2/alerts   (JSON: Debian's Alertmanager has no web UI)
-%[7]s  make it fail   while a fault is held (see "Active faults" on the status page):
-                 curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, pauses)
+%[7]s  make it fail   abort-go-demo-8 holds its fault 90s of every 3 min, the first about 3 min after
+                 chaosd starts (the status page's "Next activations" says when). While "Active
+                 faults" lists it:
+                 curl -X POST %[4]s/unhealthy   (DemoUnhealthy fires; chaosd halts, reverts, raises
+                                 ChaosWeaknessFound in Alertmanager and pauses 2 min)
                  curl -X POST %[4]s/healthy
   pause/resume   %[6]s pause --kubeconfig %[5]s --reason "looking around"
                  %[6]s resume --kubeconfig %[5]s
@@ -186,17 +189,19 @@ func runChaosd(ctx context.Context, c *cluster.Cluster, bin, config string, extr
 const (
 	placeholderPrometheus   = "http://prometheus.playground:9090"
 	placeholderAlertmanager = "http://alertmanager.playground:9093"
+	placeholderChaosd       = "http://chaosd.playground:8080"
 )
 
 // playgroundConfig writes a copy of the config with the playground's
 // Prometheus and Alertmanager URLs, into a directory of its own (chaosd
 // watches the directory for reloads).
-func playgroundConfig(c *cluster.Cluster, path string) (string, error) {
+func playgroundConfig(c *cluster.Cluster, path, listen string) (string, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
-	s := strings.NewReplacer(placeholderPrometheus, c.PrometheusURL, placeholderAlertmanager, c.AlertmanagerURL).Replace(string(data))
+	s := strings.NewReplacer(placeholderPrometheus, c.PrometheusURL, placeholderAlertmanager, c.AlertmanagerURL,
+		placeholderChaosd, "http://"+listen).Replace(string(data))
 	dir := filepath.Join(c.Dir, "chaosd-config")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
