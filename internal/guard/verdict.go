@@ -141,7 +141,7 @@ func DeriveVerdict(o RunOutcome) (Verdict, string) {
 	case o.Final.State != StateOK:
 		return Error, "after observe " + o.Final.Summary()
 	case o.SLI != nil && o.SLI.State == SLIBeyond:
-		return AlertGap, "no alert fired, yet " + o.SLI.Summary
+		return AlertGap, "no blocking alert fired, yet " + o.SLI.Summary
 	case o.Landing != nil && o.Landing.State != Landed:
 		return NoEffect, "the fault did not take effect: " + o.Landing.Summary
 	case o.SLI != nil && o.SLI.State == SLINoData && o.Landing == nil:

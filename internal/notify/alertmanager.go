@@ -161,7 +161,7 @@ func weaknessAlerts(r *Run, now time.Time, cooldown time.Duration) models.Postab
 	}
 	summary := fmt.Sprintf("chaosd found a weakness with experiment %s", r.Experiment)
 	if r.Verdict == journal.VerdictAlertGap {
-		summary = fmt.Sprintf("chaosd found an alert gap with experiment %s: an SLI moved beyond tolerance and no alert fired", r.Experiment)
+		summary = fmt.Sprintf("chaosd found an alert gap with experiment %s: an SLI moved beyond tolerance and no blocking alert fired", r.Experiment)
 	}
 	annotations := models.LabelSet{
 		"summary":     summary,

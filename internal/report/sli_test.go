@@ -14,7 +14,7 @@ import (
 // formats, with the medians that decided it.
 func TestReportShowsSLIs(t *testing.T) {
 	rec := fixtures()[0]
-	rec.Verdict, rec.Reason = journal.VerdictAlertGap, "no alert fired, yet SLI error-ratio while held: median 0.3 above tolerance 0.06"
+	rec.Verdict, rec.Reason = journal.VerdictAlertGap, "no blocking alert fired, yet SLI error-ratio while held: median 0.3 above tolerance 0.06"
 	rec.SLIs = []journal.SLIResult{{
 		Name: "error-ratio", Query: `errors{host="checkout"}`, State: guard.SLIBeyond, Reason: "while held: median 0.3 above tolerance 0.06",
 		Held:     &journal.SLIComparison{State: guard.SLIBeyond, Test: "mann-whitney", BaselineMedian: ptr(0.01), Median: ptr(0.3), Bound: ptr(0.06)},
