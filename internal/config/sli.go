@@ -69,7 +69,9 @@ type SLIVars struct {
 	Name string
 	// Workload is the pod's controlling workload's name (pods), else Name.
 	Workload string
-	// Host is the VirtualService's first host (virtualservices), else empty.
+	// Host is the VirtualService's first host as a cluster-local name
+	// (name.namespace.svc.cluster.local, as Istio's destination_service
+	// label spells it), for virtualservices; else empty.
 	Host string
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/landing"
 	"github.com/chaosd/chaosd/internal/sli"
 	"github.com/chaosd/chaosd/internal/targets"
 )
@@ -326,7 +327,11 @@ func (rn *run) judgeSLIs(ctx context.Context) *guard.SLIOutcome {
 
 // sliVars is the target's identity as SLI queries see it.
 func sliVars(t targets.Target) config.SLIVars {
-	v := config.SLIVars{Kind: string(t.Kind), Namespace: t.Namespace, Name: t.Name, Workload: t.Name, Host: t.Host}
+	v := config.SLIVars{Kind: string(t.Kind), Namespace: t.Namespace, Name: t.Name, Workload: t.Name}
+	if t.Host != "" {
+		// As Istio's destination_service spells it, like the landing queries.
+		v.Host = landing.HostOf(t.Host, t.Namespace)
+	}
 	if _, name, ok := strings.Cut(t.Owner, "/"); ok {
 		v.Workload = name
 	}

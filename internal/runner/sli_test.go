@@ -15,6 +15,7 @@ import (
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/targets"
 )
 
 const sliDoc = `guard:
@@ -148,6 +149,31 @@ func TestRunJudgesSLIs(t *testing.T) {
 			gaps := testutil.ToFloat64(f.metrics.alertGaps.WithLabelValues("abort"))
 			if wantGaps := map[bool]float64{true: 1}[tt.want == guard.AlertGap]; gaps != wantGaps {
 				t.Errorf("chaosd_alert_gaps_total = %v, want %v", gaps, wantGaps)
+			}
+		})
+	}
+}
+
+// TestSLIVars: the identity an SLI query is templated with; a
+// VirtualService's host is spelled as Istio's destination_service label
+// spells it, as the landing queries do.
+func TestSLIVars(t *testing.T) {
+	tests := []struct {
+		name   string
+		target targets.Target
+		want   config.SLIVars
+	}{
+		{name: "virtualservice with a short host", target: targets.Target{Kind: config.TargetVirtualService, Namespace: "go-demo-8", Name: "go-demo-8", Host: "go-demo-8"},
+			want: config.SLIVars{Kind: "virtualservice", Namespace: "go-demo-8", Name: "go-demo-8", Workload: "go-demo-8", Host: "go-demo-8.go-demo-8.svc.cluster.local"}},
+		{name: "virtualservice with a full host", target: targets.Target{Kind: config.TargetVirtualService, Namespace: "shop", Name: "cart", Host: "cart.shop.svc.cluster.local"},
+			want: config.SLIVars{Kind: "virtualservice", Namespace: "shop", Name: "cart", Workload: "cart", Host: "cart.shop.svc.cluster.local"}},
+		{name: "pod of a workload", target: targets.Target{Kind: config.TargetPod, Namespace: "shop", Name: "cart-7d9f-abcde", Owner: "ReplicaSet/cart-7d9f"},
+			want: config.SLIVars{Kind: "pod", Namespace: "shop", Name: "cart-7d9f-abcde", Workload: "cart-7d9f"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sliVars(tt.target); got != tt.want {
+				t.Errorf("sliVars() = %+v, want %+v", got, tt.want)
 			}
 		})
 	}
