@@ -303,6 +303,47 @@ func playgroundTrafficFault(t *testing.T, base, output string) {
 	if ratio := failed / (ok + failed); ratio > 0.25 {
 		t.Errorf("%.0f%% of all the demo's requests failed; a 10%% abort held 30s should fail far fewer", 100*ratio)
 	}
+	playgroundWantAlertRule(t, prom, "GRPCDemoErrorRatioHigh")
+}
+
+// playgroundWantAlertRule: the playground's Prometheus has loaded the alert
+// and evaluates it without error, so the guard's error-ratio alert is
+// computed from the real requests above (TestTrafficGuard shows the same
+// rule firing and halting a fault).
+func playgroundWantAlertRule(t *testing.T, prom, name string) {
+	t.Helper()
+	resp, err := http.Get(prom + "/api/v1/rules?type=alert")
+	if err != nil {
+		t.Fatalf("Prometheus rules: %v", err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Data struct {
+			Groups []struct {
+				Rules []struct {
+					Name           string  `json:"name"`
+					Health         string  `json:"health"`
+					LastError      string  `json:"lastError"`
+					EvaluationTime float64 `json:"evaluationTime"`
+				} `json:"rules"`
+			} `json:"groups"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("Prometheus rules: %s %v", resp.Status, err)
+	}
+	for _, g := range body.Data.Groups {
+		for _, r := range g.Rules {
+			if r.Name != name {
+				continue
+			}
+			if r.Health != "ok" {
+				t.Fatalf("alert %s: health %q (%s), want ok", name, r.Health, r.LastError)
+			}
+			return
+		}
+	}
+	t.Fatalf("the playground's Prometheus has no alert %s", name)
 }
 
 // playgroundMakeItFail does what the guide's "make it fail" lines say:
