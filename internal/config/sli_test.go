@@ -2,18 +2,13 @@ package config
 
 import (
 	"slices"
-	"strings"
 	"testing"
 )
 
 const promGuard = "guard: {prometheus: {url: http://prom:9090}}"
 
 func TestSLIValidation(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
+	tests := []problemCase{
 		{"unknown template variable", experimentDoc(promGuard,
 			`slis: [{name: err, query: 'rate(x{ns="{{.namespce}}"}[1m])', tolerance: {max: 0.1}}]`), []string{
 			`experiments[0].slis[0].query: sli "err": template: template: err:1:13: executing "err" at <.namespce>: map has no entry for key "namespce" (variables: host, kind, name, namespace, workload)`,
@@ -57,15 +52,7 @@ experiments:
 			`experiments[0].slis[0].tolerance.maxIncreasePct: unknown key`,
 		}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got := parseErrors(t, tc.doc).Messages()
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("problems differ\ngot:\n  %s\nwant:\n  %s\n--- config ---\n%s",
-					strings.Join(got, "\n  "), strings.Join(tc.want, "\n  "), tc.doc)
-			}
-		})
-	}
+	checkProblems(t, tests)
 }
 
 func TestSLIRenderAndMerge(t *testing.T) {

@@ -10,11 +10,7 @@ import (
 // the exact message a config author sees (Messages: "path: msg"). The whole
 // list is compared, so a case also proves nothing else is reported.
 func TestParseErrors(t *testing.T) {
-	tests := []struct {
-		name string
-		doc  string
-		want []string
-	}{
+	tests := []problemCase{
 		// Unknown keys.
 		{"unknown top-level key", experimentDoc("bogus: 1"), []string{
 			"bogus: unknown key",
@@ -400,6 +396,18 @@ func TestParseErrors(t *testing.T) {
 			`windows.hours: hours "09:00-09:00" is an empty window`,
 		}},
 	}
+	checkProblems(t, tests)
+}
+
+// problemCase is a config and every problem its parse must report, in order.
+type problemCase struct {
+	name string
+	doc  string
+	want []string
+}
+
+func checkProblems(t *testing.T, tests []problemCase) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := parseErrors(t, tc.doc).Messages()
