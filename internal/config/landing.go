@@ -32,10 +32,16 @@ func ParseLandingQuery(q string) (*template.Template, error) {
 	return t, nil
 }
 
+// templateData is what a query sees: lower-case names, like the SLI
+// queries' {{.namespace}} and {{.host}}, so one config spells them one way.
+func (v LandingVars) templateData() map[string]string {
+	return map[string]string{"namespace": v.Namespace, "name": v.Name, "host": v.Host, "window": v.Window, "flag": v.Flag}
+}
+
 // RenderLandingQuery fills a parsed landing query.
 func RenderLandingQuery(t *template.Template, v LandingVars) (string, error) {
 	var b strings.Builder
-	if err := t.Execute(&b, v); err != nil {
+	if err := t.Execute(&b, v.templateData()); err != nil {
 		return "", fmt.Errorf("render landing query: %w", err)
 	}
 	return b.String(), nil

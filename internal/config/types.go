@@ -227,9 +227,9 @@ type Reach struct {
 // Istio's standard istio_requests_total (Envoy's response_flags FI for an
 // abort, DI for a delay). Proxyless gRPC emits no istio_requests_total:
 // give queries over the client's own metrics. Queries may use
-// {{.Namespace}}, {{.Name}} (the VirtualService), {{.Host}} (its first host
-// as a cluster-local name), {{.Window}} (the hold, as a PromQL duration)
-// and {{.Flag}} (FI or DI). Pod kills are proven by the replacement and
+// {{.namespace}}, {{.name}} (the VirtualService), {{.host}} (its first host
+// as a cluster-local name), {{.window}} (the hold, as a PromQL duration)
+// and {{.flag}} (FI or DI). Pod kills are proven by the replacement and
 // drains by the evictions, without Prometheus. It needs guard.prometheus;
 // without one, http-* faults are judged by the guard alone.
 type Landing struct {

@@ -40,8 +40,8 @@ var extraExamples = map[string]string{
 	"journal.maxBytes":                                  "104857600",
 	"experiments[].reach.runWhenUnreachable":            "true",
 	"experiments[].landing.disabled":                    "true",
-	"experiments[].landing.query":                       `'sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.Window}}]))'`,
-	"experiments[].landing.trafficQuery":                `'sum(increase(grpc_client_handled_total[{{.Window}}]))'`,
+	"experiments[].landing.query":                       `'sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.window}}]))'`,
+	"experiments[].landing.trafficQuery":                `'sum(increase(grpc_client_handled_total[{{.window}}]))'`,
 }
 
 // examples returns "key: value" per key path: the first use in full.yaml,

@@ -35,8 +35,8 @@ import (
 
 // Default queries over Istio's standard metrics.
 const (
-	DefaultQuery        = `sum(increase(istio_requests_total{reporter="source",destination_service="{{.Host}}",response_flags=~".*({{.Flag}}).*"}[{{.Window}}]))`
-	DefaultTrafficQuery = `sum(increase(istio_requests_total{reporter="source",destination_service="{{.Host}}"}[{{.Window}}]))`
+	DefaultQuery        = `sum(increase(istio_requests_total{reporter="source",destination_service="{{.host}}",response_flags=~".*({{.flag}}).*"}[{{.window}}]))`
+	DefaultTrafficQuery = `sum(increase(istio_requests_total{reporter="source",destination_service="{{.host}}"}[{{.window}}]))`
 )
 
 // QueryAPI is the one Prometheus call landing makes.

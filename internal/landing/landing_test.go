@@ -58,8 +58,8 @@ func TestVirtualServiceLanding(t *testing.T) {
 		{name: "below the minimum", answers: map[string]model.Value{faulted: vec(3), "istio_requests_total": vec(19)}, want: guard.TooLittleTraffic},
 		{name: "query fails", err: errors.New("connection refused"), want: guard.LandingUnknown, wantSummary: "connection refused"},
 		{name: "custom queries", landing: config.Landing{MinRequests: 5,
-			Query:        `sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.Window}}]))`,
-			TrafficQuery: `sum(increase(grpc_client_handled_total[{{.Window}}]))`},
+			Query:        `sum(increase(grpc_client_handled_total{grpc_code!="OK"}[{{.window}}]))`,
+			TrafficQuery: `sum(increase(grpc_client_handled_total[{{.window}}]))`},
 			answers: map[string]model.Value{`grpc_code!="OK"`: vec(7), "grpc_client_handled_total[30s]": vec(70)}, want: guard.Landed, wantSummary: "7 of 70"},
 	}
 	for _, tt := range tests {

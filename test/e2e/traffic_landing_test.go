@@ -20,8 +20,8 @@ import (
 // trafficLandingQueries prove an abort from the proxyless client's own
 // metrics: it emits no istio_requests_total.
 const trafficLandingQueries = `    landing:
-      query: 'sum(increase(grpc_client_handled_total{job="grpc-demo",grpc_code!="OK"}[{{.Window}}]))'
-      trafficQuery: 'sum(increase(grpc_client_handled_total{job="grpc-demo"}[{{.Window}}]))'
+      query: 'sum(increase(grpc_client_handled_total{job="grpc-demo",grpc_code!="OK"}[{{.window}}]))'
+      trafficQuery: 'sum(increase(grpc_client_handled_total{job="grpc-demo"}[{{.window}}]))'
 `
 
 // trafficLandingConfig: a normal abort on the demo's VirtualService; one on
