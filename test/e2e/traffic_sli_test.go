@@ -14,7 +14,10 @@ import (
 // tolerance of
 // +0.05 over the baseline. The query is rendered with the picked
 // VirtualService's name, which is also the demo's scrape job. BLOCK names the only alert that blocks and
-// PERCENT the abort; short windows keep each run under a minute.
+// PERCENT the abort; short windows keep each run under a minute. The
+// landing check reads the proxyless client's own metrics (it emits no
+// istio_requests_total), so a passed run is one whose abort is proven to
+// have reached requests.
 const trafficSLIConfig = `guard:
   alertmanager: {url: ALERTMANAGER_URL, block: ['alertname="BLOCK"']}
   prometheus: {url: PROMETHEUS_URL}
@@ -32,7 +35,7 @@ experiments:
     action: {type: http-abort, status: 503, percent: PERCENT}
     duration: 20s
     observe: 3s
-notifications:
+` + trafficLandingQueries + `notifications:
   alertmanager: {raiseOnAlertGap: true}
 `
 
