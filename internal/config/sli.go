@@ -125,13 +125,7 @@ func validateSLIs(path string, slis []SLI, hasPrometheus bool, errs *Errors) {
 	names := map[string]bool{}
 	for i, s := range slis {
 		p := fmt.Sprintf("%s[%d]", path, i)
-		switch {
-		case s.Name == "":
-			errs.add(p+".name", "is required")
-		case names[s.Name]:
-			errs.add(p+".name", "duplicate SLI name %q", s.Name)
-		}
-		names[s.Name] = true
+		requireUniqueName(p+".name", "SLI", s.Name, names, errs)
 		validateSLIQuery(p+".query", s, errs)
 		validateTolerance(p+".tolerance", s.Tolerance, errs)
 	}

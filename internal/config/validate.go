@@ -71,13 +71,7 @@ func validateGuard(g *Guard, errs *Errors) {
 		names := map[string]bool{}
 		for i, c := range p.Checks {
 			path := fmt.Sprintf("guard.prometheus.checks[%d]", i)
-			switch {
-			case c.Name == "":
-				errs.add(path+".name", "is required")
-			case names[c.Name]:
-				errs.add(path+".name", "duplicate check name %q", c.Name)
-			}
-			names[c.Name] = true
+			requireUniqueName(path+".name", "check", c.Name, names, errs)
 			if strings.TrimSpace(c.Expr) == "" {
 				errs.add(path+".expr", "is required")
 			}
@@ -457,4 +451,16 @@ func validateNotifications(c *Config, errs *Errors) {
 		validateURL("notifications.alertmanager.url", am.URL, false, errs)
 		validateURL("notifications.alertmanager.externalURL", am.ExternalURL, false, errs)
 	}
+}
+
+// requireUniqueName reports a missing name, or one already in seen (the
+// names of the list so far, as "duplicate <what> name"), and records it.
+func requireUniqueName(path, what, name string, seen map[string]bool, errs *Errors) {
+	switch {
+	case name == "":
+		errs.add(path, "is required")
+	case seen[name]:
+		errs.add(path, "duplicate %s name %q", what, name)
+	}
+	seen[name] = true
 }
