@@ -148,6 +148,9 @@ func (s *server) lastHour(ctx context.Context, v *pageView) template.HTML {
 		}
 	}
 	windows, marks := history.Events(recs, v.Status.Active, v.Now)
+	// The SLIs the runs were judged by come first: they show what a fault
+	// did to the service; the guard's checks show what stops chaosd.
+	slis := history.SLIPanels(recs)
 	var panels []chart.Panel
 	if s.o.History != nil {
 		panels = s.o.History(ctx, from, v.Now)
@@ -155,8 +158,12 @@ func (s *server) lastHour(ctx context.Context, v *pageView) template.HTML {
 	if len(panels) == 0 {
 		panels = []chart.Panel{{Title: "guard checks", NoData: "no series: the guard has no Prometheus check"}}
 	}
-	return chart.SVG(chart.Chart{Title: "last " + v.ChartSpan + ": guard checks, faults, halts and verdicts", From: from, To: v.Now,
-		Panels: panels, Windows: windows, Marks: marks})
+	title := "last " + v.ChartSpan + ": guard checks, faults, halts and verdicts"
+	if len(slis) > 0 {
+		title = "last " + v.ChartSpan + ": SLIs, guard checks, faults, halts and verdicts"
+	}
+	return chart.SVG(chart.Chart{Title: title, From: from, To: v.Now,
+		Panels: append(slis, panels...), Windows: windows, Marks: marks})
 }
 
 // Chart spans: at most chartMax; less when the listed runs all started
