@@ -64,6 +64,8 @@ type Store struct {
 	index  []entry // oldest first
 	total  int64   // bytes of indexed files
 	closed bool
+	// audit is the audit log, oldest first (audit.go); also under mu.
+	audit []AuditEntry
 }
 
 type entry struct {
@@ -96,6 +98,7 @@ func Open(opts Options) (*Store, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
+	s.loadAudit()
 	s.prune()
 	return s, nil
 }
