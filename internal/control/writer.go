@@ -26,7 +26,9 @@ type ConfigWriter struct {
 // skipped: chaosd's own annotations (status, pause) are rewritten every
 // few seconds and would otherwise always look like the last writer. An
 // entry's time is when its manager last changed any of its fields, so a
-// manager that owns data and later changed only a label counts from then.
+// manager that owns data and later changed only a label counts from then;
+// an entry without a time took ownership without changing anything (an
+// apply of identical content) and counts as the oldest.
 func LastConfigWriter(cm *corev1.ConfigMap) (ConfigWriter, bool) {
 	var (
 		best  ConfigWriter

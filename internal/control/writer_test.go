@@ -43,6 +43,14 @@ func TestLastConfigWriter(t *testing.T) {
 			entries: []metav1.ManagedFieldsEntry{entry("helm", metav1.ManagedFieldsOperationUpdate, t0, data),
 				entry("bob-editor", metav1.ManagedFieldsOperationApply, t0, binary)},
 			want: ConfigWriter{Manager: "bob-editor", Operation: "Apply", At: t0}, found: true},
+		{name: "an entry without a time changed nothing",
+			entries: []metav1.ManagedFieldsEntry{entry("helm", metav1.ManagedFieldsOperationUpdate, t0, data),
+				func() metav1.ManagedFieldsEntry {
+					e := entry("same-content", metav1.ManagedFieldsOperationApply, t0, data)
+					e.Time = nil
+					return e
+				}()},
+			want: ConfigWriter{Manager: "helm", Operation: "Update", At: t0}, found: true},
 		{name: "status subresource is not data",
 			entries: []metav1.ManagedFieldsEntry{func() metav1.ManagedFieldsEntry {
 				e := entry("odd", metav1.ManagedFieldsOperationUpdate, t0, data)

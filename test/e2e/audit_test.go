@@ -17,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -39,11 +41,10 @@ import (
 func TestDaemonAuditAttributesPauseAndConfigEdits(t *testing.T) {
 	c := schedCluster(t)
 	ctx := context.Background()
-	ensureChaosdNamespace(t, c)
 	first := withMonitoring(c, schedIdleConfig)
-	// The ConfigMap holds the config, as with the Helm chart; the mounted
-	// file follows it (configDir.Swap plays the kubelet).
-	auditWriteConfig(t, c.RESTConfig, "", "helm", first)
+	// The ConfigMap holds the config, as the Helm chart creates it; the
+	// mounted file follows it (configDir.Swap plays the kubelet).
+	auditCreateConfigMap(t, c, first)
 	cfg := newConfigDir(t, first)
 	journalDir := filepath.Join(t.TempDir(), "journal")
 	p := startChaosd(t, c, cfg.Path, "--journal-dir", journalDir)
@@ -166,14 +167,31 @@ func auditKubeconfig(t *testing.T, c *cluster.Cluster, user string) string {
 	return path
 }
 
-// auditWriteConfig puts content into chaosd's ConfigMap as user (empty:
-// the admin) with field manager manager, and returns its resourceVersion.
+// auditCreateConfigMap creates chaosd's namespace and its ConfigMap with
+// the config in it, with field manager helm. It must hold data from the
+// start: the API server tracks no field manager on an object created
+// without fields (ensureChaosdNamespace's empty ConfigMap) until a first
+// server-side apply, so later updates would have no managedFields.
+func auditCreateConfigMap(t *testing.T, c *cluster.Cluster, content string) {
+	t.Helper()
+	ctx := context.Background()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: chaosdNamespace}}
+	if _, err := c.Kube.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatalf("create namespace: %v", err)
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: chaosdNamespace, Name: chaosdConfigMap},
+		Data: map[string]string{"config.yaml": content}}
+	if _, err := c.Kube.CoreV1().ConfigMaps(chaosdNamespace).Create(ctx, cm, metav1.CreateOptions{FieldManager: "helm"}); err != nil {
+		t.Fatalf("create configmap: %v", err)
+	}
+}
+
+// auditWriteConfig puts content into chaosd's ConfigMap as user with
+// field manager manager, and returns its resourceVersion.
 func auditWriteConfig(t *testing.T, admin *rest.Config, user, manager, content string) int64 {
 	t.Helper()
 	cfg := rest.CopyConfig(admin)
-	if user != "" {
-		cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters"}}
-	}
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: []string{"system:masters"}}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
