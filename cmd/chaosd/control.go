@@ -34,18 +34,6 @@ func (f *controlFlags) actor(ctx context.Context, c *kubeClients) control.Actor 
 	return control.Identify(ctx, c.kube, f.kube.origin())
 }
 
-// describeActor is how the commands print who they acted as.
-func describeActor(a control.Actor) string {
-	s := a.User
-	if len(a.Groups) > 0 {
-		s += " (groups " + strings.Join(a.Groups, ", ") + ")"
-	}
-	if a.From != "" {
-		s += " from " + a.From
-	}
-	return s
-}
-
 func newPauseCommand() *cobra.Command {
 	var (
 		f      controlFlags
@@ -73,7 +61,7 @@ extra port or credential. chaosd stops starting runs within seconds; with
 			if err := control.SetPause(cmd.Context(), c.kube, f.ref(), p); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "paused chaosd (%s) via configmap %s as %s\n", mode, f.ref(), describeActor(a))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "paused chaosd (%s) via configmap %s as %s\n", mode, f.ref(), a)
 			return err
 		},
 	}
@@ -101,7 +89,7 @@ a weakness, including cooldown: manual). A pause written in the config file
 			if err := control.Resume(cmd.Context(), c.kube, f.ref(), time.Now(), a); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resumed chaosd via configmap %s as %s\n", f.ref(), describeActor(a))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resumed chaosd via configmap %s as %s\n", f.ref(), a)
 			return err
 		},
 	}

@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	authnv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -19,6 +20,19 @@ type Actor struct {
 	Groups []string `json:"groups,omitempty"`
 	// From is where the command ran, e.g. "alice@laptop, context prod".
 	From string `json:"from,omitempty"`
+}
+
+// String says who and from where: "alice (groups sre) from alice@laptop,
+// context prod".
+func (a Actor) String() string {
+	s := a.User
+	if len(a.Groups) > 0 {
+		s += " (groups " + strings.Join(a.Groups, ", ") + ")"
+	}
+	if a.From != "" {
+		s += " from " + a.From
+	}
+	return s
 }
 
 // UnknownUser begins User when the API server could not tell who we are.

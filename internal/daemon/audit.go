@@ -126,16 +126,9 @@ func (d *daemon) attributeConfig(e *journal.AuditEntry) {
 	e.From += fmt.Sprintf(", %s at %s, resourceVersion %s", w.Operation, w.At.UTC().Format(time.RFC3339), cm.ResourceVersion)
 }
 
-// byWhom says who and from where, for Events and logs.
+// byWhom says who and from where, for Events.
 func byWhom(e journal.AuditEntry) string {
-	s := e.Who
-	if len(e.Groups) > 0 {
-		s += " (groups " + strings.Join(e.Groups, ", ") + ")"
-	}
-	if e.From != "" {
-		s += " from " + e.From
-	}
-	return s
+	return control.Actor{User: e.Who, Groups: e.Groups, From: e.From}.String()
 }
 
 // auditSummaries lists the latest audit entries for the status.

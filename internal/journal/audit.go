@@ -101,15 +101,7 @@ func (s *Store) WriteAudit(e AuditEntry) error {
 func (s *Store) Audit(limit int) []AuditEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.audit)
-	if limit > 0 && limit < n {
-		n = limit
-	}
-	out := make([]AuditEntry, 0, n)
-	for i := len(s.audit) - 1; len(out) < n; i-- {
-		out = append(out, s.audit[i])
-	}
-	return out
+	return newestFirst(s.audit, limit, func(e AuditEntry) AuditEntry { return e })
 }
 
 // loadAudit reads the audit log at Open. Lines it cannot decode are

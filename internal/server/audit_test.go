@@ -42,13 +42,7 @@ func TestPageAudit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(New(Options{
-				Status: func() control.Status { return control.Status{State: "running", Audit: tt.audit} }, Ready: func() error { return nil },
-				Runs: memRuns{}, Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
-			}))
-			defer srv.Close()
-			_, body, _ := get(t, srv.URL+"/")
-			section := pageSection(t, body, "audit")
+			section := pageSection(t, statusPageOf(t, control.Status{State: "running", Audit: tt.audit}, now), "audit")
 			for _, w := range tt.want {
 				if !strings.Contains(section, w) {
 					t.Errorf("audit section lacks %q:\n%s", w, section)
@@ -61,6 +55,18 @@ func TestPageAudit(t *testing.T) {
 			checkGolden(t, tt.golden, section)
 		})
 	}
+}
+
+// statusPageOf renders the status page for st at now.
+func statusPageOf(t *testing.T, st control.Status, now time.Time) string {
+	t.Helper()
+	srv := httptest.NewServer(New(Options{
+		Status: func() control.Status { return st }, Ready: func() error { return nil }, Runs: memRuns{},
+		Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
+	}))
+	defer srv.Close()
+	_, body, _ := get(t, srv.URL+"/")
+	return body
 }
 
 // pageSection cuts <section id="id">…</section> out of a page.

@@ -60,13 +60,7 @@ func TestPageGuardPanel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(New(Options{
-				Status: func() control.Status { return tt.st }, Ready: func() error { return nil }, Runs: memRuns{},
-				Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
-			}))
-			defer srv.Close()
-			_, body, _ := get(t, srv.URL+"/")
-			section := pageSection(t, body, "guard")
+			section := pageSection(t, statusPageOf(t, tt.st, now), "guard")
 			for _, w := range tt.want {
 				if !strings.Contains(section, w) {
 					t.Errorf("guard panel lacks %q:\n%s", w, section)
