@@ -31,6 +31,19 @@ type Status struct {
 	Recent    []RunSummary     `json:"recent,omitempty"`
 	// Guard is what the guard sees now; nil before its first evaluation.
 	Guard *GuardState `json:"guard,omitempty"`
+	// Audit lists the latest pauses, resumes, stops and config changes
+	// and who made them, newest first.
+	Audit []AuditSummary `json:"audit,omitempty"`
+}
+
+// AuditSummary is one audited action (journal.AuditEntry, shortened).
+type AuditSummary struct {
+	At time.Time `json:"at"`
+	// Action is pause, stop, resume, config or config-rejected.
+	Action string `json:"action"`
+	Who    string `json:"who"`
+	From   string `json:"from,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // NextActivation is when an experiment runs next.
@@ -66,6 +79,7 @@ func PublishStatus(ctx context.Context, kube kubernetes.Interface, ref Ref, st S
 	st.Next = truncate(st.Next)
 	st.Active = truncate(st.Active)
 	st.Recent = truncate(st.Recent)
+	st.Audit = truncate(st.Audit)
 	if g := st.Guard; g != nil {
 		c := *g
 		if am := c.Alertmanager; am != nil {

@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -63,35 +61,13 @@ func TestPageGuardPanel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(New(Options{
-				Status: func() control.Status { return tt.st }, Ready: func() error { return nil }, Runs: memRuns{},
-				Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
-			}))
-			defer srv.Close()
-			_, body, _ := get(t, srv.URL+"/")
-			start, end := strings.Index(body, `<section id="guard">`), strings.Index(body, "</section>")
-			if start < 0 || end < start {
-				t.Fatalf("no guard section in:\n%s", body)
-			}
-			section := body[start : end+len("</section>")]
+			section := pageSection(t, statusPageOf(t, tt.st, now), "guard")
 			for _, w := range tt.want {
 				if !strings.Contains(section, w) {
 					t.Errorf("guard panel lacks %q:\n%s", w, section)
 				}
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, []byte(section+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create it): %v", err)
-			}
-			if string(want) != section+"\n" {
-				t.Errorf("guard panel differs from %s (run with -update after checking):\n%s", path, section)
-			}
+			checkGolden(t, tt.golden, section)
 		})
 	}
 }

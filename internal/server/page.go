@@ -128,6 +128,13 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 {{if .Verdict}}<td class="v-{{.Verdict}}">{{.Verdict}}</td>{{else}}<td class="running">running</td>{{end}}<td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
 <td class="nw"><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
 {{end}}</table>{{else}}<p class="muted" id="runs">No runs yet.</p>{{end}}
+
+<h2>Audit</h2>
+<section id="audit">
+{{if .Status.Audit}}<table id="audit-entries"><tr><th>When</th><th>Action</th><th>Who</th><th>From</th><th>Detail</th></tr>
+{{range .Status.Audit}}<tr><td class="nw">{{ts .At}}</td><td class="nw">{{.Action}}</td><td>{{.Who}}</td><td>{{.From}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="audit-entries">No pause, resume, stop or config change since this journal began.</p>{{end}}
+</section>
 <p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 `))
