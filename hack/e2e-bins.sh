@@ -29,7 +29,7 @@ log() { echo "e2e-bins: $*" >&2; }
 # Every build says how long it took, so a cold run measures itself
 # (docs/benchmarks.md, "The local control plane", records one).
 began=$SECONDS
-FIGURE_NOTE="a cold build of everything takes about 35 minutes on an idle 2-core machine"
+FIGURE_NOTE="cold, the playground's set took 24 minutes on an idle 2-core machine; helm adds about 3"
 # cpu_now: user+sys seconds of every finished child so far, from bash's
 # times (run in this shell: in a $(...) subshell it would see no children).
 times_file=$(mktemp)
