@@ -3,10 +3,12 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -90,14 +92,17 @@ func TestReportingResiliencyScore(t *testing.T) {
 
 		noEffect := reportingWaitForRun(t, p, journal.VerdictNoEffect, 2*time.Minute)
 		t.Logf("no-effect run: %s: %s", noEffect.RunID, noEffect.Reason)
-		// One scrape body: the run counts are there, the score is not.
-		code, body = p.Get(t, "/metrics")
-		if code != 200 {
-			t.Fatalf("GET /metrics: %d", code)
-		}
-		if !regexp.MustCompile(`(?m)^chaosd_resiliency_score_counted_runs`+regexp.QuoteMeta(series)+` 0$`).MatchString(body) ||
-			!regexp.MustCompile(`(?m)^chaosd_resiliency_score_excluded_runs`+regexp.QuoteMeta(series)+` [1-9][0-9]*$`).MatchString(body) {
-			t.Errorf("want 0 counted and some excluded runs for %s:\n%s", series, scoreLines(body))
+		// The journal lists a run a moment before chaosd has scored it:
+		// wait for a scrape with the run counts (the positive signal),
+		// then the same scrape must have no score. The bound is a hang
+		// guard.
+		counts := regexp.MustCompile(`(?m)^chaosd_resiliency_score_counted_runs` + regexp.QuoteMeta(series) + ` 0\n` +
+			`(?s:.*)^chaosd_resiliency_score_excluded_runs` + regexp.QuoteMeta(series) + ` [1-9][0-9]*$`)
+		if !reportingEventually(30*time.Second, func() bool {
+			_, body = p.Get(t, "/metrics")
+			return counts.MatchString(body)
+		}) {
+			t.Fatalf("no scrape with 0 counted and some excluded runs for %s:\n%s", series, scoreLines(body))
 		}
 		if strings.Contains(body, "chaosd_resiliency_score_ratio") {
 			t.Errorf("a score from no-effect runs only:\n%s", scoreLines(body))
@@ -163,15 +168,20 @@ func TestReportingResiliencyScore(t *testing.T) {
 	t.Logf("journal: %d runs, window of %d: %d counted (%d passed), %d not counted: score %g", len(sums), len(window), counted, pass, excluded, want)
 
 	t.Run("the metric is what the journal implies", func(t *testing.T) {
-		_, body := p.Get(t, "/metrics")
+		var lines []*regexp.Regexp
 		for _, w := range []string{
 			fmt.Sprintf("chaosd_resiliency_score_ratio%s %s", series, strconv.FormatFloat(want, 'g', -1, 64)),
 			fmt.Sprintf("chaosd_resiliency_score_counted_runs%s %d", series, counted),
 			fmt.Sprintf("chaosd_resiliency_score_excluded_runs%s %d", series, excluded),
 		} {
-			if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(w) + `$`).MatchString(body) {
-				t.Errorf("/metrics lacks %q:\n%s", w, scoreLines(body))
-			}
+			lines = append(lines, regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(w)+`$`))
+		}
+		var body string
+		if !reportingEventually(30*time.Second, func() bool { // the last run may be scored a moment after it is listed
+			_, body = p.Get(t, "/metrics")
+			return !slices.ContainsFunc(lines, func(l *regexp.Regexp) bool { return !l.MatchString(body) })
+		}) {
+			t.Errorf("/metrics lacks %v:\n%s", lines, scoreLines(body))
 		}
 		var last string
 		if !reportingEventually(30*time.Second, func() bool {
@@ -185,7 +195,7 @@ func TestReportingResiliencyScore(t *testing.T) {
 
 	pct := strconv.FormatFloat(math.Round(1000*want)/10, 'f', -1, 64) + "%"
 	t.Run("status API, page and chaosd status", func(t *testing.T) {
-		st := p.Status(t)
+		st := p.Status(t) // scored by now: the metric above comes from the same board
 		if len(st.Scores) != 1 || st.Scores[0].Ratio == nil || math.Abs(*st.Scores[0].Ratio-want) > 1e-9 ||
 			st.Scores[0].Counted != counted || st.Scores[0].Passed != pass || st.Scores[0].Excluded != excluded || st.Scores[0].Window != scoreWindow {
 			t.Errorf("status scores %s, want %s at %g from %d counted, %d not counted", scoreJSON(st.Scores), scoreWorkload, want, counted, excluded)
@@ -209,9 +219,10 @@ func TestReportingResiliencyScore(t *testing.T) {
 
 	t.Run("chaosd report of the journal", func(t *testing.T) {
 		out := filepath.Join(t.TempDir(), "report.md")
-		code, msg := runChaosdCommand(t, c, time.Minute, "report", journalDir, "-o", out, "--score-window", strconv.Itoa(scoreWindow))
-		if code != 0 {
-			t.Fatalf("chaosd report: exit %d: %s", code, msg)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		if msg, err := exec.CommandContext(ctx, chaosdBinary(t), "report", journalDir, "-o", out, "--score-window", strconv.Itoa(scoreWindow)).CombinedOutput(); err != nil {
+			t.Fatalf("chaosd report: %v: %s", err, msg)
 		}
 		md, err := os.ReadFile(out)
 		if err != nil {
