@@ -1,9 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"os/user"
 	"strings"
 	"time"
 
@@ -28,6 +28,12 @@ func (f *controlFlags) ref() control.Ref {
 	return control.Ref{Namespace: f.kube.resolvedNamespace(), Name: f.configMap}
 }
 
+// actor is who the command acts as, asked of the API server, and from
+// where, for chaosd's audit trail.
+func (f *controlFlags) actor(ctx context.Context, c *kubeClients) control.Actor {
+	return control.Identify(ctx, c.kube, f.kube.origin())
+}
+
 func newPauseCommand() *cobra.Command {
 	var (
 		f      controlFlags
@@ -50,11 +56,12 @@ extra port or credential. chaosd stops starting runs within seconds; with
 			if revert {
 				mode = config.PauseRevert
 			}
-			p := control.ManualPause{Mode: mode, Reason: reason, By: whoami(), At: time.Now().UTC()}
+			a := f.actor(cmd.Context(), c)
+			p := control.ManualPause{Mode: mode, Reason: reason, By: a.User, Groups: a.Groups, From: a.From, At: time.Now().UTC()}
 			if err := control.SetPause(cmd.Context(), c.kube, f.ref(), p); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "paused chaosd (%s) via configmap %s\n", mode, f.ref())
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "paused chaosd (%s) via configmap %s as %s\n", mode, f.ref(), a)
 			return err
 		},
 	}
@@ -78,10 +85,11 @@ a weakness, including cooldown: manual). A pause written in the config file
 			if err != nil {
 				return err
 			}
-			if err := control.Resume(cmd.Context(), c.kube, f.ref(), time.Now()); err != nil {
+			a := f.actor(cmd.Context(), c)
+			if err := control.Resume(cmd.Context(), c.kube, f.ref(), time.Now(), a); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resumed chaosd via configmap %s\n", f.ref())
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resumed chaosd via configmap %s as %s\n", f.ref(), a)
 			return err
 		},
 	}
@@ -160,6 +168,22 @@ func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now ti
 		fmt.Fprintf(w, "  %s  %-24s %-8s %s\n", r.FinishedAt.Format(time.RFC3339), r.Experiment, r.Verdict, r.Reason)
 	}
 	printScores(w, st.Scores)
+	printAudit(w, st.Audit)
+}
+
+// printAudit prints who paused, stopped, resumed or changed the config.
+func printAudit(w io.Writer, audit []control.AuditSummary) {
+	fmt.Fprintln(w, "audit (newest first):")
+	for _, a := range audit {
+		line := fmt.Sprintf("  %s  %-15s %s", a.At.Format(time.RFC3339), a.Action, a.Who)
+		if a.From != "" {
+			line += " from " + a.From
+		}
+		if a.Detail != "" {
+			line += ": " + a.Detail
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // printScores prints the resiliency scores as the status page does.
@@ -221,11 +245,4 @@ func orNone(s string) string {
 		return "not asked yet"
 	}
 	return s
-}
-
-func whoami() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return "unknown"
 }

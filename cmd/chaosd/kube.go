@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"os/user"
 
 	"github.com/spf13/pflag"
 	istioclient "istio.io/client-go/pkg/clientset/versioned"
@@ -46,6 +48,40 @@ func (k *kubeFlags) resolvedNamespace() string {
 		return ns
 	}
 	return "chaosd"
+}
+
+// origin says where a command runs, for chaosd's audit trail: the OS user
+// and host, and the kubeconfig context or in-cluster. It is what the
+// machine says about itself; the Kubernetes identity comes from the API
+// server (control.Identify).
+func (k *kubeFlags) origin() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	who := "unknown-user"
+	if u, err := user.Current(); err == nil {
+		who = u.Username
+	}
+	return who + "@" + host + ", " + k.contextName(os.Getenv("KUBERNETES_SERVICE_HOST") != "")
+}
+
+// contextName is the kubeconfig context the clients use, else in-cluster
+// when running in a pod, as clientcmd falls back.
+func (k *kubeFlags) contextName(inCluster bool) string {
+	if raw, err := k.clientConfig().RawConfig(); err == nil {
+		name := raw.CurrentContext
+		if k.context != "" {
+			name = k.context
+		}
+		if _, ok := raw.Contexts[name]; ok {
+			return "context " + name
+		}
+	}
+	if inCluster {
+		return "in-cluster"
+	}
+	return "no kubeconfig context"
 }
 
 type kubeClients struct {

@@ -1,8 +1,10 @@
 // Package control owns chaosd's out-of-band controls, stored as annotations
 // on chaosd's own ConfigMap: the manual pause switch that `chaosd pause` and
 // `chaosd resume` set from a laptop, and the status summary the leader
-// publishes for `chaosd status`. Only the Kubernetes API is used, so no extra
-// port or credential is needed. It never touches experiment targets.
+// publishes for `chaosd status`; and who changed them: the identity the API
+// server reports for the CLI (identity.go) and the ConfigMap's last data
+// writer (writer.go). Only the Kubernetes API is used, so no extra port or
+// credential is needed. It never touches experiment targets.
 package control
 
 import (
@@ -26,6 +28,8 @@ const (
 	// AnnotationResumedAt records the last `chaosd resume`, which also ends
 	// a self-pause (a cooldown, or one waiting for a manual resume).
 	AnnotationResumedAt = "chaosd.io/resumed-at"
+	// AnnotationResumedBy is who ran the last `chaosd resume` (an Actor).
+	AnnotationResumedBy = "chaosd.io/resumed-by"
 	// AnnotationCooldown keeps the self-pause after a weakness across
 	// restarts and leader changes.
 	AnnotationCooldown = "chaosd.io/cooldown"
@@ -67,9 +71,16 @@ type ManualPause struct {
 	// Mode is true (stop new runs) or revert (also revert active faults).
 	Mode   config.PauseMode `json:"mode"`
 	Reason string           `json:"reason,omitempty"`
-	By     string           `json:"by,omitempty"`
-	At     time.Time        `json:"at"`
+	// By is the Kubernetes username (see Identify), Groups its groups and
+	// From where the command ran.
+	By     string    `json:"by,omitempty"`
+	Groups []string  `json:"groups,omitempty"`
+	From   string    `json:"from,omitempty"`
+	At     time.Time `json:"at"`
 }
+
+// Actor is who set the pause.
+func (p ManualPause) Actor() Actor { return Actor{User: p.By, Groups: p.Groups, From: p.From} }
 
 // Ref names chaosd's ConfigMap.
 type Ref struct {
@@ -92,13 +103,28 @@ func SetPause(ctx context.Context, kube kubernetes.Interface, ref Ref, p ManualP
 	return patchAnnotation(ctx, kube, ref, AnnotationPause, string(val))
 }
 
-// Resume removes a manual pause and records when, which also ends chaosd's
-// self-pause after a weakness. A pause set in the config file itself
-// (paused: true) stays in force until the file changes.
-func Resume(ctx context.Context, kube kubernetes.Interface, ref Ref, at time.Time) error {
+// Resume removes a manual pause and records when and by whom, which also
+// ends chaosd's self-pause after a weakness. A pause set in the config file
+// itself (paused: true) stays in force until the file changes.
+func Resume(ctx context.Context, kube kubernetes.Interface, ref Ref, at time.Time, by Actor) error {
+	who, err := json.Marshal(by)
+	if err != nil {
+		return fmt.Errorf("encode resume: %w", err)
+	}
 	return patchAnnotations(ctx, kube, ref, map[string]any{
 		AnnotationPause: nil, AnnotationCooldown: nil, AnnotationResumedAt: at.UTC().Format(time.RFC3339Nano),
+		AnnotationResumedBy: string(who),
 	})
+}
+
+// ResumedBy returns who ran the last resume recorded on cm; ok is false
+// when it is not recorded (a resume by an older chaosd) or unreadable.
+func ResumedBy(cm *corev1.ConfigMap) (a Actor, ok bool) {
+	raw := cm.Annotations[AnnotationResumedBy]
+	if raw == "" || json.Unmarshal([]byte(raw), &a) != nil {
+		return Actor{}, false
+	}
+	return a, true
 }
 
 // ResumedAt returns the time of the last resume recorded on cm, if any.

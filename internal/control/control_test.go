@@ -32,7 +32,8 @@ func TestPauseResumeRoundTrip(t *testing.T) {
 		t.Fatalf("no status published yet, got %+v", st)
 	}
 	resumed := at.Add(time.Hour)
-	if err := Resume(ctx, kube, ref, resumed); err != nil {
+	bob := Actor{User: "bob", Groups: []string{"sre"}, From: "bob@laptop, context prod"}
+	if err := Resume(ctx, kube, ref, resumed, bob); err != nil {
 		t.Fatalf("Resume: %v", err)
 	}
 	if _, p, err = ReadStatus(ctx, kube, ref); err != nil || p != nil {
@@ -41,6 +42,9 @@ func TestPauseResumeRoundTrip(t *testing.T) {
 	cm, _ := kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
 	if got := ResumedAt(cm); !got.Equal(resumed) {
 		t.Fatalf("ResumedAt = %s, want %s", got, resumed)
+	}
+	if got, ok := ResumedBy(cm); !ok || got.User != bob.User || got.From != bob.From || len(got.Groups) != 1 {
+		t.Fatalf("ResumedBy = %+v, %v; want %+v", got, ok, bob)
 	}
 }
 
@@ -112,7 +116,7 @@ func TestCooldownSurvivesAndResumeClearsIt(t *testing.T) {
 	if c, ok := CooldownFrom(cm); !ok || !c.Until.Equal(until) || c.Reason != "weakness" {
 		t.Fatalf("CooldownFrom = %+v, %v; want the recorded cooldown", c, ok)
 	}
-	if err := Resume(ctx, kube, ref, until); err != nil {
+	if err := Resume(ctx, kube, ref, until, Actor{User: "alice"}); err != nil {
 		t.Fatal(err)
 	}
 	cm, _ = kube.CoreV1().ConfigMaps(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})

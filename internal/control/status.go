@@ -36,6 +36,19 @@ type Status struct {
 	// Scores are the resiliency scores, lowest first, those without a
 	// counted run last.
 	Scores []Score `json:"scores,omitempty"`
+	// Audit lists the latest pauses, resumes, stops and config changes
+	// and who made them, newest first.
+	Audit []AuditSummary `json:"audit,omitempty"`
+}
+
+// AuditSummary is one audited action (journal.AuditEntry, shortened).
+type AuditSummary struct {
+	At time.Time `json:"at"`
+	// Action is pause, stop, resume, config or config-rejected.
+	Action string `json:"action"`
+	Who    string `json:"who"`
+	From   string `json:"from,omitempty"`
+	Detail string `json:"detail,omitempty"`
 }
 
 // Score is one experiment's resiliency score against one workload
@@ -97,6 +110,7 @@ func PublishStatus(ctx context.Context, kube kubernetes.Interface, ref Ref, st S
 	st.Active = truncate(st.Active)
 	st.Recent = truncate(st.Recent)
 	st.Scores = truncate(st.Scores)
+	st.Audit = truncate(st.Audit)
 	if g := st.Guard; g != nil {
 		c := *g
 		if am := c.Alertmanager; am != nil {

@@ -81,38 +81,10 @@ func (d *daemon) watchControls(ctx context.Context) {
 			lo.FieldSelector = fields.OneTermEqualSelector("metadata.name", ref.Name).String()
 		}))
 	inf := factory.Core().V1().ConfigMaps().Informer()
-	var (
-		seen       bool // the first sight only learns the last resume
-		lastResume time.Time
-	)
+	var seen controlsSeen
 	onChange := func(obj any) {
-		cm, ok := obj.(*corev1.ConfigMap)
-		if !ok {
-			return
-		}
-		if at := control.ResumedAt(cm); at.After(lastResume) {
-			if seen {
-				d.self.Resume()
-				d.log.Info("resumed with chaosd resume", zap.Time("at", at))
-			}
-			lastResume = at
-		}
-		seen = true
-		p, set, err := control.PauseFrom(cm)
-		if err != nil {
-			d.log.Warn("unreadable pause annotation, treating as paused", zap.Error(err))
-		}
-		prev := d.manual.Load()
-		if !set {
-			d.manual.Store(nil)
-			return
-		}
-		d.manual.Store(&p)
-		if prev == nil || prev.Mode != p.Mode || !prev.At.Equal(p.At) {
-			d.log.Info("paused with chaosd pause", zap.String("mode", string(p.Mode)), zap.String("reason", p.Reason), zap.String("by", p.By))
-			if p.Mode == config.PauseRevert {
-				d.emergencyStop(ctx, "chaosd pause --revert")
-			}
+		if cm, ok := obj.(*corev1.ConfigMap); ok {
+			d.controlsChanged(ctx, cm, &seen)
 		}
 	}
 	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
@@ -125,12 +97,59 @@ func (d *daemon) watchControls(ctx context.Context) {
 	factory.Shutdown()
 }
 
+// controlsSeen is what watchControls remembers between updates.
+type controlsSeen struct {
+	seen       bool // the first sight only learns the last resume
+	lastResume time.Time
+}
+
+// controlsChanged applies one sight of chaosd's ConfigMap: a new resume,
+// a manual pause set, changed or lifted.
+func (d *daemon) controlsChanged(ctx context.Context, cm *corev1.ConfigMap, s *controlsSeen) {
+	if at := control.ResumedAt(cm); at.After(s.lastResume) {
+		if s.seen {
+			d.self.Resume()
+			d.log.Info("resumed with chaosd resume", zap.Time("at", at))
+			d.auditResume(cm, at)
+		}
+		s.lastResume = at
+	}
+	// What was set before chaosd started is in force, not news: only
+	// changes seen while running are audited.
+	audit := s.seen
+	s.seen = true
+	p, set, err := control.PauseFrom(cm)
+	if err != nil {
+		d.log.Warn("unreadable pause annotation, treating as paused", zap.Error(err))
+	}
+	prev := d.manual.Load()
+	if !set {
+		d.manual.Store(nil)
+		return
+	}
+	d.manual.Store(&p)
+	if prev != nil && prev.Mode == p.Mode && prev.At.Equal(p.At) {
+		return
+	}
+	d.log.Info("paused with chaosd pause", zap.String("mode", string(p.Mode)), zap.String("reason", p.Reason), zap.String("by", p.By))
+	why := "chaosd pause --revert"
+	switch {
+	case audit && p.Mode == config.PauseRevert:
+		why = d.auditPause(p) // the EmergencyStop Event carries it
+	case audit:
+		d.eventOnConfigMapWith(d.runEvents, "Normal", "Paused", "Pause", d.auditPause(p))
+	}
+	if p.Mode == config.PauseRevert {
+		d.emergencyStop(ctx, why)
+	}
+}
+
 // emergencyStop cancels every run and reverts every active fault at once.
 func (d *daemon) emergencyStop(ctx context.Context, why string) {
 	d.log.Warn("emergency stop: reverting every active fault", zap.String("reason", why))
 	d.sched.CancelAll()
 	d.revertAll(why)
-	d.eventOnConfigMap("Warning", "EmergencyStop", "Revert", "every active fault reverted: "+why)
+	d.eventOnConfigMapWith(d.runEvents, "Warning", "EmergencyStop", "Revert", "every active fault reverted: "+why)
 	d.publishStatus(ctx)
 }
 

@@ -41,7 +41,7 @@ func (d *daemon) rejectConfig(err error) {
 	d.cfgError.Store(&msg)
 	d.metrics.configReloaded(false, d.o.Clock.Now())
 	d.log.Error("config reload rejected, keeping the last good config", zap.Error(err))
-	d.eventOnConfigMap("Warning", "ConfigRejected", "Reload", "config rejected, last good config still in force: "+msg)
+	d.auditConfig("", errors.New(msg))
 }
 
 func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
@@ -62,7 +62,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
 	d.metrics.configReloaded(true, d.o.Clock.Now())
 	d.log.Info("config reloaded", zap.String("configHash", hash), zap.Int("experiments", len(cfg.Experiments)))
 	d.warnUnguarded(cfg)
-	d.eventOnConfigMap("Normal", "ConfigReloaded", "Reload", "config reloaded ("+shortHash(hash)+")")
+	d.auditConfig(hash, nil)
 	if cfg.Paused == config.PauseRevert {
 		d.emergencyStop(ctx, "paused: revert in config")
 	}

@@ -20,7 +20,8 @@ import (
 // status is what the status page, /api/v1/status and `chaosd status` show.
 func (d *daemon) status() control.Status {
 	now := d.o.Clock.Now()
-	st := control.Status{UpdatedAt: now, Leader: d.o.Identity, ConfigHash: d.hash(), State: "running", Recent: d.recent.list()}
+	st := control.Status{UpdatedAt: now, Leader: d.o.Identity, ConfigHash: d.hash(), State: "running", Recent: d.recent.list(),
+		Audit: d.auditSummaries()}
 	if !d.leading.Load() {
 		st.State, st.Leader = "standby", ""
 	}

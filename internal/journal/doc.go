@@ -1,6 +1,8 @@
 // Package journal owns the run journal: the one Record type that describes a
 // finished (or in-progress) chaos run, its versioned JSON encoding, and the
-// on-disk Store that keeps one file per run with bounded retention.
+// on-disk Store that keeps one file per run with bounded retention, and
+// beside the runs the audit log (audit.go): who paused, stopped or resumed
+// chaosd, or changed its config, and from where.
 //
 // The journal is the audit trail of what chaosd did to a cluster, so it is
 // written synchronously (temp file, fsync, rename) before a run is reported

@@ -64,6 +64,8 @@ type Store struct {
 	index  []entry // oldest first
 	total  int64   // bytes of indexed files
 	closed bool
+	// audit is the audit log, oldest first (audit.go); also under mu.
+	audit []AuditEntry
 }
 
 type entry struct {
@@ -96,6 +98,7 @@ func Open(opts Options) (*Store, error) {
 	if err := s.load(); err != nil {
 		return nil, err
 	}
+	s.loadAudit()
 	s.prune()
 	return s, nil
 }
@@ -292,15 +295,23 @@ func (s *Store) overLimit() bool {
 func (s *Store) List(limit int) []Summary {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n := len(s.index)
+	return newestFirst(s.index, limit, func(e entry) Summary {
+		sum := e.sum
+		sum.Targets = append([]string(nil), sum.Targets...)
+		return sum
+	})
+}
+
+// newestFirst maps up to limit items of a list kept oldest first, newest
+// first; limit <= 0 means all.
+func newestFirst[T, U any](list []T, limit int, f func(T) U) []U {
+	n := len(list)
 	if limit > 0 && limit < n {
 		n = limit
 	}
-	out := make([]Summary, 0, n)
-	for i := len(s.index) - 1; i >= 0 && len(out) < n; i-- {
-		sum := s.index[i].sum
-		sum.Targets = append([]string(nil), sum.Targets...)
-		out = append(out, sum)
+	out := make([]U, 0, n)
+	for i := len(list) - 1; len(out) < n; i-- {
+		out = append(out, f(list[i]))
 	}
 	return out
 }

@@ -49,11 +49,14 @@ func runChart(r journal.Record, opts Options) template.HTML {
 		to = g
 	}
 	windows, marks := history.Events([]journal.Record{r}, nil, to)
+	// The run's SLI samples are in its journal: charted even when the
+	// report is rendered from the journal alone.
+	slis := history.SLIPanels([]journal.Record{r})
 	var panels []chart.Panel
 	if opts.Panels != nil {
 		panels = opts.Panels(r, from, to)
 	}
-	if len(panels) == 0 {
+	if len(panels) == 0 && len(slis) == 0 {
 		note := "no series: this report was rendered from the journal alone"
 		if opts.Panels != nil {
 			note = "no series: the guard has no Prometheus check"
@@ -61,7 +64,7 @@ func runChart(r journal.Record, opts Options) template.HTML {
 		panels = []chart.Panel{{Title: "guard checks", NoData: note}}
 	}
 	return chart.SVG(chart.Chart{Title: "run " + r.RunID + ": faults, halts and verdict", From: from, To: to,
-		Panels: panels, Windows: windows, Marks: marks})
+		Panels: append(slis, panels...), Windows: windows, Marks: marks})
 }
 
 //go:embed report.html.tmpl

@@ -32,3 +32,27 @@ func TestReportShowsSLIs(t *testing.T) {
 		}
 	}
 }
+
+// TestReportChartsSLISamples: the run's chart draws the journaled SLI
+// samples, baseline and fault, without asking Prometheus.
+func TestReportChartsSLISamples(t *testing.T) {
+	rec := fixtures()[0]
+	at := rec.StartedAt
+	rec.SLIs = []journal.SLIResult{{Name: "error-ratio", State: guard.SLIBeyond,
+		Baseline: []journal.SLIPoint{{At: at.Add(-time.Minute), Value: 0.01}, {At: at, Value: 0.02}},
+		Fault:    []journal.SLIPoint{{At: at.Add(time.Second), Value: 0.3}, {At: at.Add(2 * time.Second), Value: 0.3}},
+	}}
+	var buf bytes.Buffer
+	if err := Render(&buf, FormatHTML, []journal.Record{rec}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	html := buf.String()
+	for _, want := range []string{"SLI error-ratio (" + rec.Experiment + ")", "baseline", "during and after the fault"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report chart lacks %q", want)
+		}
+	}
+	if strings.Contains(html, "rendered from the journal alone") {
+		t.Errorf("report says it has no series, yet the journal holds SLI samples")
+	}
+}

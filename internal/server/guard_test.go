@@ -4,8 +4,6 @@ import (
 	"context"
 	"flag"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/chaosd/chaosd/internal/chart"
 	"github.com/chaosd/chaosd/internal/control"
+	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
 )
 
@@ -62,35 +61,13 @@ func TestPageGuardPanel(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(New(Options{
-				Status: func() control.Status { return tt.st }, Ready: func() error { return nil }, Runs: memRuns{},
-				Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
-			}))
-			defer srv.Close()
-			_, body, _ := get(t, srv.URL+"/")
-			start, end := strings.Index(body, `<section id="guard">`), strings.Index(body, "</section>")
-			if start < 0 || end < start {
-				t.Fatalf("no guard section in:\n%s", body)
-			}
-			section := body[start : end+len("</section>")]
+			section := pageSection(t, statusPageOf(t, tt.st, now), "guard")
 			for _, w := range tt.want {
 				if !strings.Contains(section, w) {
 					t.Errorf("guard panel lacks %q:\n%s", w, section)
 				}
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, []byte(section+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create it): %v", err)
-			}
-			if string(want) != section+"\n" {
-				t.Errorf("guard panel differs from %s (run with -update after checking):\n%s", path, section)
-			}
+			checkGolden(t, tt.golden, section)
 		})
 	}
 }
@@ -192,5 +169,30 @@ func TestChartFrom(t *testing.T) {
 				t.Errorf("span %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPageChartsSLIs: a listed run's journaled SLI samples get their own
+// panel on the status page, before the guard's, and the title says so.
+func TestPageChartsSLIs(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	runs := memRuns{"run-1": {SchemaVersion: journal.SchemaVersion, RunID: "run-1", Experiment: "abort", Action: "http-abort",
+		StartedAt: now.Add(-3 * time.Minute), FinishedAt: now.Add(-time.Minute), Verdict: journal.VerdictAlertGap,
+		SLIs: []journal.SLIResult{{Name: "error-ratio", State: guard.SLIBeyond,
+			Baseline: []journal.SLIPoint{{At: now.Add(-4 * time.Minute), Value: 0}, {At: now.Add(-3 * time.Minute), Value: 0.01}},
+			Fault:    []journal.SLIPoint{{At: now.Add(-2 * time.Minute), Value: 0.1}, {At: now.Add(-time.Minute), Value: 0.1}}}}}}
+	status := func() control.Status { return control.Status{State: "running"} }
+	srv := httptest.NewServer(New(Options{Status: status, Ready: func() error { return nil }, Runs: runs,
+		Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now)}))
+	defer srv.Close()
+	_, body, _ := get(t, srv.URL+"/")
+	chartHTML := body[strings.Index(body, `<div id="chart">`):]
+	chartHTML = chartHTML[:strings.Index(chartHTML, "</div>")]
+	sli, guardPanel := strings.Index(chartHTML, "SLI error-ratio (abort)"), strings.Index(chartHTML, "no series: the guard has no Prometheus check")
+	if sli < 0 || guardPanel < 0 || sli > guardPanel {
+		t.Errorf("want the SLI panel (at %d) before the guard's (at %d):\n%s", sli, guardPanel, chartHTML)
+	}
+	if !strings.Contains(chartHTML, `class="series"`) || !strings.Contains(chartHTML, "SLIs, guard checks") {
+		t.Errorf("chart draws no SLI series or its title omits SLIs:\n%s", chartHTML)
 	}
 }

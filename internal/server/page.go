@@ -139,6 +139,13 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 {{if .Verdict}}<td class="v-{{.Verdict}}">{{.Verdict}}</td>{{else}}<td class="running">running</td>{{end}}<td>{{range $i, $t := .Targets}}{{if $i}}, {{end}}{{$t}}{{end}}</td><td>{{.Reason}}</td>
 <td class="nw"><a href="/api/v1/runs/{{.RunID}}/report">report</a> · <a href="/api/v1/runs/{{.RunID}}">json</a></td></tr>
 {{end}}</table>{{else}}<p class="muted" id="runs">No runs yet.</p>{{end}}
+
+<h2>Audit</h2>
+<section id="audit">
+{{if .Status.Audit}}<table id="audit-entries"><tr><th>When</th><th>Action</th><th>Who</th><th>From</th><th>Detail</th></tr>
+{{range .Status.Audit}}<tr><td class="nw">{{ts .At}}</td><td class="nw">{{.Action}}</td><td>{{.Who}}</td><td>{{.From}}</td><td>{{.Detail}}</td></tr>
+{{end}}</table>{{else}}<p class="muted" id="audit-entries">No pause, resume, stop or config change since this journal began.</p>{{end}}
+</section>
 <p class="muted"><a href="/report">Report of recent runs</a> · <a href="/api/v1/status">status JSON</a> · <a href="/metrics">metrics</a></p>
 </body></html>
 `))
@@ -159,6 +166,9 @@ func (s *server) lastHour(ctx context.Context, v *pageView) template.HTML {
 		}
 	}
 	windows, marks := history.Events(recs, v.Status.Active, v.Now)
+	// The SLIs the runs were judged by come first: they show what a fault
+	// did to the service; the guard's checks show what stops chaosd.
+	slis := history.SLIPanels(recs)
 	var panels []chart.Panel
 	if s.o.History != nil {
 		panels = s.o.History(ctx, from, v.Now)
@@ -166,8 +176,12 @@ func (s *server) lastHour(ctx context.Context, v *pageView) template.HTML {
 	if len(panels) == 0 {
 		panels = []chart.Panel{{Title: "guard checks", NoData: "no series: the guard has no Prometheus check"}}
 	}
-	return chart.SVG(chart.Chart{Title: "last " + v.ChartSpan + ": guard checks, faults, halts and verdicts", From: from, To: v.Now,
-		Panels: panels, Windows: windows, Marks: marks})
+	title := "last " + v.ChartSpan + ": guard checks, faults, halts and verdicts"
+	if len(slis) > 0 {
+		title = "last " + v.ChartSpan + ": SLIs, guard checks, faults, halts and verdicts"
+	}
+	return chart.SVG(chart.Chart{Title: title, From: from, To: v.Now,
+		Panels: append(slis, panels...), Windows: windows, Marks: marks})
 }
 
 // Chart spans: at most chartMax; less when the listed runs all started

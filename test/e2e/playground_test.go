@@ -94,6 +94,12 @@ func TestSmokePlayground(t *testing.T) {
 			case "": // still running
 			case "passed":
 				run, finished = r, true
+			case "alert-gap":
+				// abort-grpc-demo's 10% abort is one by design (config/demo.yaml):
+				// checked in "the gRPC demo carries real traffic" below.
+				if r.Experiment != "abort-grpc-demo" {
+					t.Fatalf("run %s of %s: alert-gap (%s); only abort-grpc-demo's SLI is set to find one", r.RunID, r.Experiment, r.Reason)
+				}
 			default:
 				t.Fatalf("run %s of %s: verdict %q (%s), want passed: the playground's demo is healthy", r.RunID, r.Experiment, r.Verdict, r.Reason)
 			}
@@ -139,6 +145,21 @@ func TestSmokePlayground(t *testing.T) {
 	if err := syscall.Kill(-cmd.Process.Pid, 0); err == nil {
 		t.Errorf("processes of the playground are still running after Ctrl-C")
 	}
+}
+
+// playgroundGet returns a 200 response's body.
+func playgroundGet(t *testing.T, u string) string {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %v", u, resp.Status, err)
+	}
+	return string(b)
 }
 
 // playgroundRun is a run as the status API lists it.
@@ -239,12 +260,15 @@ func playgroundFollowGuide(t *testing.T, root, output string) {
 // the gRPC demo's requests aborted through istiod for 30s) and asks the
 // playground's Prometheus what the demo's client saw: requests answered OK,
 // and requests failed with the abort's code (503 is UNAVAILABLE in gRPC), so
-// the traffic is real and the fault reached it. The verdict passed says the
-// error-ratio alert tolerated it.
+// the traffic is real and the fault reached it. The verdict alert-gap says
+// the demo's SLI (its error ratio, +5 points tolerated) got worse while the
+// error-ratio alert (25%) stayed quiet: chaosd raised ChaosAlertGapFound
+// and the status page charts the SLI.
 func playgroundTrafficFault(t *testing.T, base, output string) {
 	m := regexp.MustCompile(`Prometheus\s+(http://\S+)/classic/graph`).FindStringSubmatch(output)
-	if m == nil {
-		t.Fatalf("no Prometheus URL in the guide:\n%s", tail(output, 40))
+	am := regexp.MustCompile(`Alertmanager\s+(http://\S+)/api/v2/alerts`).FindStringSubmatch(output)
+	if m == nil || am == nil {
+		t.Fatalf("no Prometheus or Alertmanager URL in the guide:\n%s", tail(output, 40))
 	}
 	prom := m[1]
 	var run playgroundRun
@@ -262,9 +286,17 @@ func playgroundTrafficFault(t *testing.T, base, output string) {
 		}
 		return false
 	})
-	if run.Verdict != "passed" {
-		t.Fatalf("run %s of abort-grpc-demo: %s (%s), want passed: a 10%% abort stays under the 25%% error-ratio alert", run.RunID, run.Verdict, run.Reason)
+	if run.Verdict != "alert-gap" {
+		t.Fatalf("run %s of abort-grpc-demo: %s (%s), want alert-gap: a 10%% abort moves the error ratio beyond +5 points and stays under the 25%% alert", run.RunID, run.Verdict, run.Reason)
 	}
+	page := playgroundGet(t, base+"/")
+	if want := "SLI grpc-error-ratio (abort-grpc-demo)"; !strings.Contains(page, want) {
+		t.Errorf("status page has no chart panel %q", want)
+	}
+	eventually(t, time.Minute, "ChaosAlertGapFound in Alertmanager", func() bool { // hang guard
+		body := playgroundGet(t, am[1]+"/api/v2/alerts?filter="+url.QueryEscape(`alertname="ChaosAlertGapFound"`))
+		return strings.Contains(body, base+"/api/v1/runs/"+run.RunID+"/report")
+	})
 	query := func(q string) float64 {
 		t.Helper()
 		resp, err := http.Get(prom + "/api/v1/query?query=" + url.QueryEscape(q))

@@ -3,11 +3,14 @@
 package e2e
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/guard"
+	"github.com/chaosd/chaosd/internal/notify"
 )
 
 // trafficSLIConfig judges the gRPC demo by its own error ratio with a
@@ -37,13 +40,15 @@ experiments:
     observe: 3s
 ` + trafficLandingQueries + `notifications:
   alertmanager: {raiseOnAlertGap: true}
+  webhook: {url: WEBHOOK_URL}
 `
 
 // TestTrafficSLIAlertGap proves SLI verdicts against real traffic: a
 // tolerated 2% abort passes; a 50% abort that no blocking alert covers is
 // an alert-gap (exit 6) with both series in the journal and
-// ChaosAlertGapFound in Alertmanager; the same abort with the demo's
-// error-ratio alert blocking is a weakness.
+// ChaosAlertGapFound in Alertmanager and one webhook notification (the
+// default notifies on alert gaps, not on passes); the same abort with the
+// demo's error-ratio alert blocking is a weakness.
 func TestTrafficSLIAlertGap(t *testing.T) {
 	c, _ := trafficGuardStart(t)
 	tests := []struct {
@@ -52,18 +57,22 @@ func TestTrafficSLIAlertGap(t *testing.T) {
 		verdict              string
 		sli                  guard.SLIState // "": a halted run, judged by its alert
 		alert                string         // chaosd's own alert that must be active after the run
+		notified             config.Event   // the webhook event the run must send; "": none
 	}{
-		{"a tolerated abort passes", "NeverFires", "2", 0, "passed", guard.SLIWithin, ""},
-		{"an abort no alert covers is an alert gap", "NeverFires", "50", 6, "alert-gap", guard.SLIBeyond, guard.AlertGapAlertName},
-		{"an abort the alert covers is a weakness", "GRPCDemoErrorRatioHigh", "50", 1, "weakness", "", ""},
+		{"a tolerated abort passes", "NeverFires", "2", 0, "passed", guard.SLIWithin, "", ""},
+		{"an abort no alert covers is an alert gap", "NeverFires", "50", 6, "alert-gap", guard.SLIBeyond, guard.AlertGapAlertName, config.EventAlertGap},
+		{"an abort the alert covers is a weakness", "GRPCDemoErrorRatioHigh", "50", 1, "weakness", "", "", config.EventWeakness},
 	}
+	hook := newReportingReceiver(t)
 	for _, tt := range tests {
 		ok := t.Run(tt.name, func(t *testing.T) {
 			// The 50% abort fires the demo's alert even where the guard
 			// does not block on it; a run starting while it is still
 			// active would be skipped by preflight.
 			eventually(t, 2*time.Minute, "GRPCDemoErrorRatioHigh inactive", func() bool { return !alertActive(t, c, "GRPCDemoErrorRatioHigh") }) // hang guard
-			cfg := newConfigDir(t, withMonitoring(c, strings.NewReplacer("BLOCK", tt.block, "PERCENT", tt.percent).Replace(trafficSLIConfig)))
+			cfg := newConfigDir(t, withMonitoring(c, strings.NewReplacer("BLOCK", tt.block, "PERCENT", tt.percent,
+				"WEBHOOK_URL", hook.URL+"/chaosd").Replace(trafficSLIConfig)))
+			before := len(hook.Bodies())
 			r := expOnce(t, c, cfg.Path, "traffic-sli")
 			t.Logf("verdict %s: %s", r.Rec.Verdict, r.Rec.Reason)
 			expWantVerdict(t, r, tt.code, tt.verdict)
@@ -73,12 +82,36 @@ func TestTrafficSLIAlertGap(t *testing.T) {
 			if tt.alert != "" {
 				eventually(t, 30*time.Second, tt.alert+" in Alertmanager", func() bool { return alertActive(t, c, tt.alert) }) // hang guard
 			}
+			// chaosd once flushes its notifications before it exits.
+			trafficSLIWantNotified(t, hook.Bodies()[before:], r, tt.notified)
 		})
 		if !ok {
 			break
 		}
 	}
 	assertNothingLeft(t, c)
+}
+
+// trafficSLIWantNotified checks the webhook deliveries of one run: none
+// when want is "", else exactly one, of that event, naming the run.
+func trafficSLIWantNotified(t *testing.T, got []reportingDelivery, r expRun, want config.Event) {
+	t.Helper()
+	if want == "" {
+		if len(got) != 0 {
+			t.Errorf("%d webhook deliveries for a %s run, want none: %s", len(got), r.Rec.Verdict, got[0].Body)
+		}
+		return
+	}
+	if len(got) != 1 {
+		t.Fatalf("%d webhook deliveries, want exactly one %s", len(got), want)
+	}
+	var p notify.WebhookPayload
+	if err := json.Unmarshal([]byte(got[0].Body), &p); err != nil {
+		t.Fatalf("webhook body: %v\n%s", err, got[0].Body)
+	}
+	if p.Event != want || p.Verdict != r.Rec.Verdict || p.RunID != r.Rec.RunID {
+		t.Errorf("webhook event %q verdict %q run %q, want %q %q %q", p.Event, p.Verdict, p.RunID, want, r.Rec.Verdict, r.Rec.RunID)
+	}
 }
 
 // trafficSLIWantSeries checks the journal's SLI result: its state, and

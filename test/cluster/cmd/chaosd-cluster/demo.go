@@ -138,7 +138,8 @@ func trafficLines(c *cluster.Cluster) string {
 		return ""
 	}
 	return fmt.Sprintf("  gRPC demo      %s/classic/graph?g0.expr=%s&g0.tab=0&g0.range_input=15m\n"+
-		"                 (its error ratio: abort-grpc-demo fails about 10%% of the requests while its fault is held)\n",
+		"                 (its error ratio: abort-grpc-demo fails about 10%% of the requests while its fault is held;\n"+
+		"                 no alert fires below 25%%, so chaosd reports an alert-gap and raises ChaosAlertGapFound)\n",
 		c.PrometheusURL, url.QueryEscape(cluster.TrafficErrorRatio))
 }
 

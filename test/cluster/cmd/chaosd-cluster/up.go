@@ -93,7 +93,7 @@ func (f *clusterFlags) start(ctx context.Context) (*cluster.Cluster, error) {
 	if c.Traffic != nil {
 		// Bounded like every load here: it ends after playgroundLoad.Duration.
 		c.Traffic.StartLoad(playgroundLoad) // Down stops it
-		fmt.Fprintf(os.Stderr, "gRPC demo: %.0f requests/s through istiod to %s for up to %s; watch %s/graph?g0.expr=%s\n",
+		fmt.Fprintf(os.Stderr, "gRPC demo: %.0f requests/s through istiod to %s for up to %s; watch %s/classic/graph?g0.expr=%s\n",
 			playgroundLoad.Rate, c.Traffic.Mesh.Target(), playgroundLoad.Duration, c.PrometheusURL, url.QueryEscape(cluster.TrafficErrorRatio))
 	}
 	return c, nil
