@@ -167,6 +167,7 @@ func printStatus(w io.Writer, st control.Status, mp *control.ManualPause, now ti
 	for _, r := range st.Recent {
 		fmt.Fprintf(w, "  %s  %-24s %-8s %s\n", r.FinishedAt.Format(time.RFC3339), r.Experiment, r.Verdict, r.Reason)
 	}
+	printScores(w, st.Scores)
 	printAudit(w, st.Audit)
 }
 
@@ -182,6 +183,17 @@ func printAudit(w io.Writer, audit []control.AuditSummary) {
 			line += ": " + a.Detail
 		}
 		fmt.Fprintln(w, line)
+	}
+}
+
+// printScores prints the resiliency scores as the status page does.
+func printScores(w io.Writer, scores []control.Score) {
+	if len(scores) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "resiliency score (last %d runs of each experiment against each workload):\n", scores[0].Window)
+	for _, s := range scores {
+		fmt.Fprintf(w, "  %-24s %-32s %-8s %d counted (%d passed), %d not counted\n", s.Experiment, s.Workload, s.Percent(), s.Counted, s.Passed, s.Excluded)
 	}
 }
 

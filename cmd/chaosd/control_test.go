@@ -105,3 +105,29 @@ func TestPrintStatusGuard(t *testing.T) {
 		})
 	}
 }
+
+// TestPrintStatusScores: chaosd status shows the resiliency scores, and
+// "no data" where no run counted.
+func TestPrintStatusScores(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	ratio := 0.75
+	var out bytes.Buffer
+	printStatus(&out, control.Status{UpdatedAt: now, State: "running", Scores: []control.Score{
+		{Experiment: "abort", Workload: "shop/checkout", Ratio: &ratio, Counted: 4, Passed: 3, Excluded: 1, Window: 20},
+		{Experiment: "kill", Workload: "web/web", Excluded: 2, Window: 20},
+	}}, nil, now)
+	for _, w := range []string{
+		"resiliency score (last 20 runs of each experiment against each workload):",
+		"  abort                    shop/checkout                    75%      4 counted (3 passed), 1 not counted",
+		"  kill                     web/web                          no data  0 counted (0 passed), 2 not counted",
+	} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("want %q in:\n%s", w, &out)
+		}
+	}
+	out.Reset()
+	printStatus(&out, control.Status{UpdatedAt: now, State: "running"}, nil, now)
+	if strings.Contains(out.String(), "resiliency") {
+		t.Errorf("scores printed without any:\n%s", &out)
+	}
+}

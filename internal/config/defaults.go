@@ -18,6 +18,10 @@ const (
 	DefaultSLIStep           = 10 * time.Second
 	DefaultJournalMaxRuns    = 500
 	DefaultJournalMaxBytes   = 100 << 20
+	// DefaultScoreWindow is the resiliency score's window: enough runs for
+	// one failure not to dominate, few enough to follow a fix within a day
+	// of hourly runs.
+	DefaultScoreWindow = 20
 	// DefaultLandingMinRequests is the least traffic over a hold that can
 	// tell a fault that landed from one that did not.
 	DefaultLandingMinRequests = 20
@@ -60,6 +64,9 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	}
 	if g.SLIStep == 0 {
 		g.SLIStep = DefaultSLIStep
+	}
+	if g.ScoreWindow == 0 {
+		g.ScoreWindow = DefaultScoreWindow
 	}
 	if !present("guard.cooldown") {
 		g.Cooldown = Cooldown{Duration: DefaultCooldown}

@@ -91,6 +91,10 @@ type Guard struct {
 	// verdict, as after a weakness. By default an alert gap is reported
 	// and chaos goes on: the system coped, only the alerting missed it.
 	PauseOnAlertGap bool `koanf:"pauseOnAlertGap"`
+	// ScoreWindow is how many of the most recent runs of each experiment
+	// against each workload the resiliency score looks at; of those, only
+	// passed, weakness and alert-gap runs count (docs/verdicts.md).
+	ScoreWindow int `koanf:"scoreWindow"`
 	// Unguarded runs experiments with neither alertmanager nor prometheus:
 	// nothing blocks a start or halts a fault, and every run that completes
 	// passes. Only for dry runs and demos; `chaosd validate` warns, and the

@@ -93,6 +93,9 @@ func validateGuard(g *Guard, errs *Errors) {
 			errs.add("guard.sliBaseline", "must span at least two sliSteps (%s), got %s", 2*g.SLIStep, g.SLIBaseline)
 		}
 	}
+	if g.ScoreWindow < 1 {
+		errs.add("guard.scoreWindow", "must be at least 1, got %d", g.ScoreWindow)
+	}
 	if g.Unguarded && (g.Alertmanager != nil || g.Prometheus != nil) {
 		errs.add("guard.unguarded", "cannot be combined with alertmanager or prometheus")
 	}

@@ -346,6 +346,9 @@ func TestParseErrors(t *testing.T) {
 		{"negative cooldown", experimentDoc("guard: {cooldown: -5m}"), []string{
 			"guard.cooldown: must not be negative, got -5m0s",
 		}},
+		{"negative score window", experimentDoc("guard: {scoreWindow: -3}"), []string{
+			"guard.scoreWindow: must be at least 1, got -3",
+		}},
 
 		// Notifications: secrets come from a file or the environment.
 		{"slack needs a secret source", experimentDoc("notifications: {slack: {on: [weakness, sometimes]}}"), []string{

@@ -8,6 +8,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/chaosd/chaosd/internal/score"
 )
 
 // Status is the summary the leader publishes for `chaosd status` and the
@@ -31,6 +33,9 @@ type Status struct {
 	Recent    []RunSummary     `json:"recent,omitempty"`
 	// Guard is what the guard sees now; nil before its first evaluation.
 	Guard *GuardState `json:"guard,omitempty"`
+	// Scores are the resiliency scores, lowest first, those without a
+	// counted run last.
+	Scores []Score `json:"scores,omitempty"`
 	// Audit lists the latest pauses, resumes, stops and config changes
 	// and who made them, newest first.
 	Audit []AuditSummary `json:"audit,omitempty"`
@@ -44,6 +49,31 @@ type AuditSummary struct {
 	Who    string `json:"who"`
 	From   string `json:"from,omitempty"`
 	Detail string `json:"detail,omitempty"`
+}
+
+// Score is one experiment's resiliency score against one workload
+// (docs/verdicts.md#resiliency-score).
+type Score struct {
+	Experiment string `json:"experiment"`
+	Workload   string `json:"workload"`
+	// Ratio is 0 to 1, absent when no run in the window counted: no data
+	// is never a perfect score.
+	Ratio *float64 `json:"ratio,omitempty"`
+	// Counted runs judge resilience (Passed of them passed); Excluded
+	// ones in the window do not (error, no-effect, aborted, skipped, dry
+	// runs). Window is the most runs looked at.
+	Counted  int `json:"counted"`
+	Passed   int `json:"passed"`
+	Excluded int `json:"excluded"`
+	Window   int `json:"window"`
+}
+
+// Percent formats the score for people: "87.5%", or "no data".
+func (s Score) Percent() string {
+	if s.Ratio == nil {
+		return score.NoData
+	}
+	return score.Percent(*s.Ratio)
 }
 
 // NextActivation is when an experiment runs next.
@@ -79,6 +109,7 @@ func PublishStatus(ctx context.Context, kube kubernetes.Interface, ref Ref, st S
 	st.Next = truncate(st.Next)
 	st.Active = truncate(st.Active)
 	st.Recent = truncate(st.Recent)
+	st.Scores = truncate(st.Scores)
 	st.Audit = truncate(st.Audit)
 	if g := st.Guard; g != nil {
 		c := *g

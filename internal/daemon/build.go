@@ -52,6 +52,9 @@ type daemon struct {
 	metrics   *daemonMetrics
 	runStats  *runner.Metrics
 	recent    *recentRuns
+	// scores are the resiliency scores; nil in a one-shot run, which
+	// serves no metrics or status.
+	scores *scoreBoard
 	// reported remembers the faults recovery cannot revert here that were
 	// already reported, so each is reported once, not at every pass.
 	reported reportedOnce
@@ -110,6 +113,10 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 	d.journal, err = journal.Open(journal.Options{Dir: journalDir, MaxRuns: cfg.Journal.MaxRuns, MaxBytes: cfg.Journal.MaxBytes, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	if !oneShot {
+		d.scores = newScoreBoard(o.Logger)
+		o.Registry.MustRegister(scoreCollector{d.scores})
 	}
 	d.runStats = runner.NewMetrics(o.Registry)
 	d.initExperimentMetrics(cfg)

@@ -169,6 +169,7 @@ func (o Options) withDefaults() Options {
 // run serves, watches and leads until ctx ends.
 func (d *daemon) run(ctx context.Context) error {
 	d.clearLeaderLabel(ctx)
+	d.refreshScores() // from the runs already in the journal, before the first scrape
 	ln, err := net.Listen("tcp", d.o.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", d.o.Listen, err)

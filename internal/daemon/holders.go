@@ -105,6 +105,7 @@ func (r runObserver) DispatchFinished(rec journal.Record) {
 	}
 	r.d.eventOnConfigMapWith(r.d.runEvents, eventType, "ChaosRun"+verdictWord(rec.Verdict), "Run",
 		fmt.Sprintf("run %s of %s on %v: %s: %s", rec.RunID, rec.Experiment, rec.Targets(), rec.Verdict, rec.Reason))
+	r.d.refreshScores()
 	r.d.publishStatus(context.Background())
 }
 

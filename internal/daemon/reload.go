@@ -58,6 +58,7 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
 	d.cfgError.Store(nil)
 	d.sched.SetConfig(cfg)
 	d.initExperimentMetrics(cfg)
+	d.refreshScores() // guard.scoreWindow may have changed
 	d.metrics.configReloaded(true, d.o.Clock.Now())
 	d.log.Info("config reloaded", zap.String("configHash", hash), zap.Int("experiments", len(cfg.Experiments)))
 	d.warnUnguarded(cfg)

@@ -35,6 +35,7 @@ func (d *daemon) status() control.Status {
 		st.Pauses = append(st.Pauses, control.Pause{Kind: r.kind, Reason: r.why, Until: r.until, UntilText: r.untilText})
 	}
 	st.Guard = guardState(d.guard.last.load(), d.cfg.Load().Guard)
+	st.Scores = d.scoreStatus()
 	if len(reasons) > 0 && st.State == "running" {
 		st.State = "paused"
 	}
@@ -95,6 +96,7 @@ func (d *daemon) handler() http.Handler {
 		},
 		Runs:         d.journal,
 		History:      d.history,
+		ScoreWindow:  func() int { return d.cfg.Load().Guard.ScoreWindow },
 		Gatherer:     d.o.Registry,
 		AlertWebhook: guardWebhook(d),
 		Clock:        d.o.Clock,

@@ -25,7 +25,7 @@ func TestChartDashboard(t *testing.T) {
 	for _, p := range d.AllPanels() {
 		titles[p.Title] = true
 	}
-	for _, want := range []string{"State", "Active faults", "Runs by verdict (per hour)", "Pause state", "Halt latency", "Next runs", "Config"} {
+	for _, want := range []string{"State", "Active faults", "Runs by verdict (per hour)", "Pause state", "Halt latency", "Next runs", "Config", "Resiliency score"} {
 		if !titles[want] {
 			t.Errorf("no panel %q", want)
 		}

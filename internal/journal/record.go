@@ -88,6 +88,10 @@ type SLIResult struct {
 	// State is within, beyond or no-data.
 	State  guard.SLIState `json:"state"`
 	Reason string         `json:"reason"`
+	// Worse says which way the SLI gets worse, from its tolerance:
+	// WorseHigher or WorseLower. Absent in journals written before it was
+	// recorded.
+	Worse string `json:"worse,omitempty"`
 	// Held and Observed compare the hold and the observe window with
 	// the baseline; Observed is absent without an observe window.
 	Held     *SLIComparison `json:"held,omitempty"`
@@ -97,6 +101,12 @@ type SLIResult struct {
 	Baseline []SLIPoint `json:"baseline"`
 	Fault    []SLIPoint `json:"fault"`
 }
+
+// The directions of SLIResult.Worse.
+const (
+	WorseHigher = "higher"
+	WorseLower  = "lower"
+)
 
 // SLIComparison is one window against the baseline. Numbers that could
 // not be computed (no samples, no test) are absent.

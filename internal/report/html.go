@@ -23,6 +23,11 @@ type Options struct {
 	// daemon asks Prometheus); nil charts only the run's fault windows,
 	// halts and verdict, and says no series was asked for.
 	Panels func(rec journal.Record, from, to time.Time) []chart.Panel
+	// ScoreWindow is how many of each experiment's most recent runs
+	// against each workload the resiliency score looks at (the config's
+	// guard.scoreWindow); zero means config.DefaultScoreWindow. Reports of
+	// a single run have no score section.
+	ScoreWindow int
 }
 
 // chartMargin is how much time a run's chart shows before and after it.

@@ -40,10 +40,28 @@ func RenderMarkdown(w io.Writer, recs []journal.Record, opts Options) error {
 		rows = append(rows, []string{r.Experiment, r.ID, r.Started, verdict, strings.Join(r.Targets, ", "), r.Duration, r.Reason})
 	}
 	md.table([]string{"Experiment", "Run", "Started", "Verdict", "Targets", "Duration", "Reason"}, rows)
+	md.scores(v)
 	for _, r := range v.Runs {
 		md.run(r)
 	}
 	return md.flush()
+}
+
+// scores writes the resiliency score section, if the report has one.
+func (md *mdWriter) scores(v reportView) {
+	if len(v.Scores) == 0 {
+		return
+	}
+	md.line("")
+	md.line("## Resiliency score")
+	md.line("")
+	md.line(v.ScoreRule)
+	md.line("")
+	rows := make([][]string, 0, len(v.Scores))
+	for _, s := range v.Scores {
+		rows = append(rows, []string{s.Experiment, s.Workload, s.Score, strconv.Itoa(s.Counted), strconv.Itoa(s.Passed), strconv.Itoa(s.Excluded)})
+	}
+	md.table([]string{"Experiment", "Workload", "Score", "Counted runs", "Passed", "Not counted"}, rows)
 }
 
 func (md *mdWriter) run(r runView) {

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/score"
 )
 
 // The view model: every value a renderer prints, already formatted as a
@@ -24,6 +26,19 @@ type reportView struct {
 	Generated string
 	Counts    []verdictCount
 	Runs      []runView
+	// Scores are the resiliency scores over these runs; none for a
+	// single run.
+	Scores []scoreRow
+	// ScoreRule says how the scores were computed.
+	ScoreRule string
+}
+
+// scoreRow is one experiment's resiliency score against one workload.
+type scoreRow struct {
+	Experiment, Workload, Score string
+	// Known is false when no run counted: Score then says no data.
+	Known                     bool
+	Counted, Passed, Excluded int
 }
 
 type verdictCount struct {
@@ -128,6 +143,14 @@ func buildView(recs []journal.Record, opts Options) reportView {
 	}
 	for _, k := range slices.Sorted(maps.Keys(counts)) {
 		v.Counts = append(v.Counts, verdictCount{Verdict: k, Class: verdictClass(k), N: counts[k]})
+	}
+	if len(recs) > 1 {
+		window := cmp.Or(opts.ScoreWindow, config.DefaultScoreWindow)
+		v.ScoreRule = scoreRule(window)
+		for _, s := range score.FromRecords(recs, window) {
+			v.Scores = append(v.Scores, scoreRow{Experiment: s.Experiment, Workload: s.Workload, Score: s.Percent(), Known: s.Known(),
+				Counted: s.Counted, Passed: s.Passed, Excluded: s.Excluded})
+		}
 	}
 	return v
 }
@@ -337,4 +360,10 @@ func sliMedian(c *journal.SLIComparison, baseline bool) string {
 		return "—"
 	}
 	return strconv.FormatFloat(*v, 'g', 4, 64)
+}
+
+// scoreRule says in one paragraph how the score was computed
+// (docs/verdicts.md#resiliency-score has the whole rule).
+func scoreRule(window int) string {
+	return fmt.Sprintf("Each experiment's last %d runs in these journals against each workload. %s", window, score.Rule)
 }

@@ -144,7 +144,10 @@ func sliResultsOf(rs []sli.Result) []journal.SLIResult {
 	out := make([]journal.SLIResult, 0, len(rs))
 	for _, r := range rs {
 		jr := journal.SLIResult{Name: r.Name, Query: r.Query, State: r.State, Reason: r.Reason,
-			Baseline: sliPointsOf(r.Baseline), Fault: sliPointsOf(r.Fault)}
+			Baseline: sliPointsOf(r.Baseline), Fault: sliPointsOf(r.Fault), Worse: journal.WorseLower}
+		if r.HigherIsWorse {
+			jr.Worse = journal.WorseHigher
+		}
 		if r.Held.State != "" {
 			jr.Held = sliComparisonOf(r.Held)
 		}

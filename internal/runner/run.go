@@ -312,7 +312,7 @@ func (rn *run) judgeSLIs(ctx context.Context) *guard.SLIOutcome {
 	if rn.r.o.SLIs == nil {
 		results := make([]sli.Result, 0, len(rn.slis))
 		for _, p := range rn.slis {
-			results = append(results, sli.Result{Name: p.SLI.Name, State: guard.SLINoData, Reason: p.Err.Error()})
+			results = append(results, sli.Result{Name: p.SLI.Name, State: guard.SLINoData, Reason: p.Err.Error(), HigherIsWorse: p.SLI.Tolerance.HigherIsWorse()})
 		}
 		rn.rec.SLIs = sliResultsOf(results)
 		return sli.Outcome(results)

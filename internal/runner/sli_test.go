@@ -130,6 +130,9 @@ func TestRunJudgesSLIs(t *testing.T) {
 			if len(rec.SLIs) != 1 {
 				t.Fatalf("journal has %d SLI results", len(rec.SLIs))
 			}
+			if w := rec.SLIs[0].Worse; w != journal.WorseHigher { // maxIncrease: higher is worse; the score reads it
+				t.Errorf("journal says the SLI gets worse %q, want %q", w, journal.WorseHigher)
+			}
 			minFault := 8 // 60s held at a 5s step, unless a halt cut it short
 			if tt.okPolls >= 0 {
 				minFault = 1

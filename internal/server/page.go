@@ -13,6 +13,7 @@ import (
 	"github.com/chaosd/chaosd/internal/control"
 	"github.com/chaosd/chaosd/internal/history"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/score"
 )
 
 // pageView is what the status page shows.
@@ -40,6 +41,7 @@ func (s *server) page(w http.ResponseWriter, r *http.Request) {
 }
 
 var statusPage = template.Must(template.New("status").Funcs(template.FuncMap{
+	"scoreRule": func() string { return score.Rule },
 	"ts": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -110,6 +112,15 @@ h3{font-size:1rem;margin:1rem 0 .3rem}
 
 <h2>Guard checks and faults, last {{.ChartSpan}}</h2>
 <div id="chart">{{.Chart}}</div>
+
+<h2>Resiliency score</h2>
+<section id="scores">
+{{if .Status.Scores}}<table id="scores-table"><tr><th>Experiment</th><th>Workload</th><th>Score</th><th>Counted runs</th><th>Not counted</th></tr>
+{{range .Status.Scores}}<tr><td class="nw">{{.Experiment}}</td><td>{{.Workload}}</td><td class="nw{{if not .Ratio}} muted{{end}}">{{.Percent}}</td><td class="nw">{{.Counted}} ({{.Passed}} passed)</td><td class="nw">{{.Excluded}}</td></tr>
+{{end}}</table>
+<p class="muted">Over each experiment's last {{with index .Status.Scores 0}}{{.Window}}{{end}} runs against each workload (guard.scoreWindow). {{scoreRule}}</p>
+{{else}}<p class="muted">No finished run has hit a workload yet.</p>{{end}}
+</section>
 
 <h2>Active faults</h2>
 {{if .Status.Active}}<table id="active"><tr><th>Run</th><th>Experiment</th><th>Action</th><th>Target</th><th>Since</th></tr>

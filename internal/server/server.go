@@ -42,6 +42,9 @@ type Options struct {
 	// History returns the charted series over [from, to] (the guard's
 	// checks, from Prometheus); nil charts only faults, halts and verdicts.
 	History func(ctx context.Context, from, to time.Time) []chart.Panel
+	// ScoreWindow returns the resiliency score's window for reports of
+	// recent runs (guard.scoreWindow); nil uses the default.
+	ScoreWindow func() int
 	// AlertWebhook, when set, receives Alertmanager webhook pushes.
 	AlertWebhook http.Handler
 	Clock        clock.PassiveClock
@@ -146,6 +149,9 @@ func (s *server) recentReport(w http.ResponseWriter, r *http.Request) {
 
 func (s *server) renderReport(w http.ResponseWriter, r *http.Request, title string, recs []journal.Record) {
 	opts := report.Options{Title: title, GeneratedAt: s.o.Clock.Now()}
+	if s.o.ScoreWindow != nil {
+		opts.ScoreWindow = s.o.ScoreWindow()
+	}
 	if s.o.History != nil {
 		opts.Panels = func(_ journal.Record, from, to time.Time) []chart.Panel { return s.o.History(r.Context(), from, to) }
 	}

@@ -48,6 +48,8 @@ type Result struct {
 	// Held compares the hold window, Observed the observe window (State
 	// empty when there was none).
 	Held, Observed Comparison
+	// HigherIsWorse is the SLI's direction, from its tolerance.
+	HigherIsWorse bool
 }
 
 // Sampler takes SLI samples from Prometheus and compares them.
@@ -78,7 +80,7 @@ func (s Sampler) Baselines(ctx context.Context, slis []config.SLI, vars config.S
 func (s Sampler) Judge(ctx context.Context, probes []Probe, injectedAt, revertedAt, end time.Time) []Result {
 	out := make([]Result, 0, len(probes))
 	for _, p := range probes {
-		r := Result{Name: p.SLI.Name, Query: p.Query, Baseline: p.Baseline}
+		r := Result{Name: p.SLI.Name, Query: p.Query, Baseline: p.Baseline, HigherIsWorse: p.SLI.Tolerance.HigherIsWorse()}
 		if p.Err != nil {
 			r.State, r.Reason = guard.SLINoData, p.Err.Error()
 			out = append(out, r)

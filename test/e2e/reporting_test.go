@@ -26,6 +26,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/dashboard"
 	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/internal/notify"
@@ -423,6 +424,41 @@ func TestReportingWeaknessFindings(t *testing.T) {
 				t.Errorf("%s: got %s, want one series %s", w.query, last, w.what)
 			}
 		}
+	})
+
+	t.Run("resiliency score as Prometheus scraped it is what the journal implies", func(t *testing.T) {
+		// docs/verdicts.md#resiliency-score: the newest guard.scoreWindow
+		// runs against the workload; passed counts 1 (no SLIs here),
+		// weakness 0, the rest are not counted. chaosd is paused by the
+		// weakness, so the journal stays put.
+		workload := strings.TrimPrefix(target, "virtualservice/")
+		var counted, pass, seen int
+		for _, s := range scoreRuns(t, p, "") {
+			if !slices.Contains(s.Targets, target) || seen == config.DefaultScoreWindow {
+				continue
+			}
+			seen++
+			switch s.Verdict {
+			case journal.VerdictPassed:
+				counted, pass = counted+1, pass+1
+			case journal.VerdictWeakness, journal.VerdictAlertGap:
+				counted++
+			}
+		}
+		if counted == pass {
+			t.Fatalf("no weakness among the runs against %s", workload)
+		}
+		want := float64(pass) / float64(counted)
+		query := fmt.Sprintf(`chaosd_resiliency_score_ratio{job="chaosd",experiment=%q,workload=%q}`, reportingExperiment, workload)
+		var last string
+		if !reportingEventually(60*time.Second, func() bool {
+			got, err := reportingQuery(c, query, time.Time{})
+			last = fmt.Sprintf("%v (err %v)", got, err)
+			return err == nil && len(got) == 1 && math.Abs(got[0].last()-want) < 1e-9
+		}) {
+			t.Errorf("%s: got %s, want %g (%d of %d counted runs passed)", query, last, want, pass, counted)
+		}
+		t.Logf("resiliency score of %s against %s: %g (%d of %d counted runs passed)", reportingExperiment, workload, want, pass, counted)
 	})
 
 	t.Run("every Grafana dashboard query returns data", func(t *testing.T) {
