@@ -11,6 +11,7 @@ import (
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/guard"
 	"github.com/chaosd/chaosd/internal/journal"
+	"github.com/chaosd/chaosd/internal/landing"
 	"github.com/chaosd/chaosd/internal/reach"
 	"github.com/chaosd/chaosd/internal/targets"
 )
@@ -88,14 +89,24 @@ func TestRunReachAndLanding(t *testing.T) {
 			if rec.Landing == nil || rec.Landing.State != string(tt.landing) {
 				t.Fatalf("journal landing %+v, want state %s", rec.Landing, tt.landing)
 			}
-			// The hold is 30s on the fake clock: the queries cover it and
-			// are evaluated at the revert.
-			want := config.LandingVars{Namespace: "go-demo-8", Name: "go-demo-8", Host: "go-demo-8.go-demo-8.svc.cluster.local", Window: "30s", Flag: "FI"}
+			// The queries cover the hold as the journal recorded it and are
+			// evaluated at its revert. The hold is 30s on the fake clock;
+			// await steps that clock concurrently, so the revert may land a
+			// step later: compare with the journal, not with start+30s.
+			if len(rec.Injections) != 1 || rec.Injections[0].RevertedAt == nil {
+				t.Fatalf("journal injections %+v, want one reverted", rec.Injections)
+			}
+			inj := rec.Injections[0]
+			if held := inj.RevertedAt.Sub(inj.InjectedAt); held < 30*time.Second || inj.InjectedAt.Before(start) {
+				t.Fatalf("journal: injected %s, reverted %s after it; want the 30s hold after the start %s", inj.InjectedAt, held, start)
+			}
+			want := config.LandingVars{Namespace: "go-demo-8", Name: "go-demo-8", Host: "go-demo-8.go-demo-8.svc.cluster.local",
+				Window: landing.Window(inj.InjectedAt, *inj.RevertedAt), Flag: "FI"}
 			if len(lander.vars) != 1 || lander.vars[0] != want {
 				t.Errorf("landing asked %+v, want %+v", lander.vars, want)
 			}
-			if len(lander.at) == 1 && !lander.at[0].Equal(start.Add(30*time.Second)) {
-				t.Errorf("landing evaluated at %s, want the revert at %s", lander.at[0], start.Add(30*time.Second))
+			if len(lander.at) != 1 || !lander.at[0].Equal(*inj.RevertedAt) {
+				t.Errorf("landing evaluated at %v, want once, at the revert %s", lander.at, inj.RevertedAt)
 			}
 		})
 	}
