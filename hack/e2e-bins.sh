@@ -8,7 +8,9 @@
 # istiod (pilot-discovery) is cached in a directory of its own, keyed by its version
 # alone, so adding or bumping it never invalidates the Kubernetes binaries' cache:
 #        CHAOSD_E2E_ISTIOD=path hack/e2e-bins.sh   builds istiod to path instead
-#        CHAOSD_DEPS_FOR=playground hack/e2e-bins.sh   only what `make demo` runs (no helm)
+# Jaeger v2 (the OTLP receiver of the tracing tests) is cached the same way:
+#        CHAOSD_E2E_JAEGER=path hack/e2e-bins.sh   builds jaeger to path instead
+#        CHAOSD_DEPS_FOR=playground hack/e2e-bins.sh   only what `make demo` runs (no helm, no jaeger)
 # Each step it has to build is numbered, with its cold estimate, and timed:
 # wall time and CPU time (user+sys), so a cold run measures itself.
 set -euo pipefail
@@ -21,6 +23,8 @@ HELM_VERSION=${HELM_VERSION:-3.22.0}
 # The istio.io/istio pseudo-version the module proxy serves; it brings istio.io/api
 # v1.31, whose servers read the v1.32 CRDs the harness installs (see test/README.md).
 ISTIO_VERSION=${ISTIO_VERSION:-v0.0.0-20260827124520-eed52ebb66ad}
+# Jaeger v2, an OpenTelemetry Collector distribution: OTLP in, a query API out.
+JAEGER_VERSION=${JAEGER_VERSION:-v1.75.0}
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/chaosd-e2e
 bin=${CHAOSD_E2E_BIN:-$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION/bin}
@@ -132,6 +136,25 @@ build_istiod() {
   rm -rf "$work"
 }
 
+# Jaeger's go.mod has replace directives, so `go install module@version` is
+# refused; a scratch module that requires it as a tool builds it (about 8
+# minutes cold on 2 cores, docs/benchmarks.md).
+build_jaeger() {
+  local out=${CHAOSD_E2E_JAEGER:-$cache/jaeger-$JAEGER_VERSION/bin/jaeger}
+  [ -x "$out" ] && return 0
+  local work; work=$(mktemp -d)
+  step "building github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (OTLP receiver for tracing tests)" "$JAEGER_ESTIMATE"
+  (
+    cd "$work"
+    go mod init chaosd.local/jaegerbin >/dev/null 2>&1
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" >/dev/null
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+  )
+  mkdir -p "$(dirname "$out")"
+  mv "$work/jaeger" "$out"
+  rm -rf "$work"
+}
+
 build_goinstall() { # name module@version
   [ -x "$bin/$1" ] && return 0
   step "go install $2" "$KWOK_ESTIMATE"
@@ -160,6 +183,7 @@ kwok_stages() {
 k8s_components="kube-apiserver kube-controller-manager kube-scheduler kubectl"
 # Cold estimates per step (docs/benchmarks.md, "The local control plane").
 ETCD_ESTIMATE="2 min" KWOK_ESTIMATE="2 min" HELM_ESTIMATE="3 min" K8S_ESTIMATE="20 min" ISTIOD_ESTIMATE="9 min"
+JAEGER_ESTIMATE="8 min"
 # helm needs its release ldflags, or it reports version "" and a default
 # Kubernetes of v1.20 to `helm template`, which charts' kubeVersion refuses.
 HELM_K8S_MINOR=${HELM_K8S_MINOR:-37}
@@ -183,6 +207,7 @@ for c in $k8s_components; do
   if [ ! -x "$bin/$c" ]; then steps_total=$((steps_total + 1)); break; fi
 done
 [ -x "${CHAOSD_E2E_ISTIOD:-$cache/istio-$ISTIO_VERSION/bin/pilot-discovery}" ] || steps_total=$((steps_total + 1))
+$playground || [ -x "${CHAOSD_E2E_JAEGER:-$cache/jaeger-$JAEGER_VERSION/bin/jaeger}" ] || steps_total=$((steps_total + 1))
 [ "$steps_total" -eq 0 ] || log "$steps_total build step(s) to do, cached afterwards in $cache"
 
 timed build_etcd
@@ -191,6 +216,7 @@ kwok_stages
 $playground || timed build_helm
 timed build_k8s
 timed build_istiod
+$playground || timed build_jaeger
 total=$((SECONDS - began))
 [ "$total" -lt 5 ] || log "done in $((total / 60))m$((total % 60))s ($FIGURE_NOTE)"
 echo "$bin"
