@@ -33,7 +33,7 @@ func (c *Cluster) startJaeger(ctx context.Context, bins binaries) error {
 }
 
 // jaegerConfig receives OTLP over HTTP into memory and serves the query
-// API; the collector's own metrics endpoint is off.
+// API; the collector's own metrics endpoint and self-tracing are off.
 func jaegerConfig(l layout) string {
 	return `service:
   extensions: [jaeger_storage, jaeger_query]
@@ -43,6 +43,8 @@ func jaegerConfig(l layout) string {
       exporters: [jaeger_storage_exporter]
   telemetry:
     metrics:
+      level: none
+    traces:
       level: none
 extensions:
   jaeger_storage:

@@ -92,7 +92,7 @@ func TestTracingRunsArriveAtOTLPReceiver(t *testing.T) {
 		r := expOnce(t, c, cfg.Path, "abort-until-halted")
 		expWantVerdict(t, r, 1, "weakness")
 		tr := tracingFind(t, c, r)
-		tracingWantTree(t, tr, "preflight", "pick", "reach", "inject", "hold", "revert", "halt", "verdict")
+		tracingWantTree(t, tr, "preflight", "pick", "reach", "inject", "hold", "halt", "revert", "verdict")
 		if got := tr.tag(tr.span(t, "halt"), "chaosd.halt.reason"); got != "weakness" {
 			t.Errorf("halt span chaosd.halt.reason = %v, want weakness", got)
 		}
@@ -103,7 +103,9 @@ func TestTracingRunsArriveAtOTLPReceiver(t *testing.T) {
 	})
 	t.Run("error recorded on the inject span", func(t *testing.T) {
 		c.Exporter.SetHealthy(true)
-		eventually(t, 30*time.Second, "DemoUnhealthy resolved", func() bool { return !alertActive(t, c, "DemoUnhealthy") })
+		eventually(t, 30*time.Second, "DemoUnhealthy resolved and demo_healthy 1 scraped", func() bool {
+			return !alertActive(t, c, "DemoUnhealthy") && promHasData(t, c, "demo_healthy == 1")
+		})
 		r := expOnce(t, c, cfg.Path, "abort-missing-route")
 		expWantVerdict(t, r, 2, "error")
 		tr := tracingFind(t, c, r)
