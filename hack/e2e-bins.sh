@@ -8,7 +8,9 @@
 # istiod (pilot-discovery) is cached in a directory of its own, keyed by its version
 # alone, so adding or bumping it never invalidates the Kubernetes binaries' cache:
 #        CHAOSD_E2E_ISTIOD=path hack/e2e-bins.sh   builds istiod to path instead
-#        CHAOSD_DEPS_FOR=playground hack/e2e-bins.sh   only what `make demo` runs (no helm)
+# Jaeger v2 (the OTLP receiver of the tracing tests) is cached the same way:
+#        CHAOSD_E2E_JAEGER=path hack/e2e-bins.sh   builds jaeger to path instead
+#        CHAOSD_DEPS_FOR=playground hack/e2e-bins.sh   only what `make demo` runs (no helm, no jaeger)
 # Each step it has to build is numbered, with its cold estimate, and timed:
 # wall time and CPU time (user+sys), so a cold run measures itself.
 set -euo pipefail
@@ -21,6 +23,8 @@ HELM_VERSION=${HELM_VERSION:-3.22.0}
 # The istio.io/istio pseudo-version the module proxy serves; it brings istio.io/api
 # v1.31, whose servers read the v1.32 CRDs the harness installs (see test/README.md).
 ISTIO_VERSION=${ISTIO_VERSION:-v0.0.0-20260827124520-eed52ebb66ad}
+# Jaeger v2, an OpenTelemetry Collector distribution: OTLP in, a query API out.
+JAEGER_VERSION=${JAEGER_VERSION:-v1.75.0}
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/chaosd-e2e
 bin=${CHAOSD_E2E_BIN:-$cache/k8s-$K8S_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION/bin}
@@ -141,6 +145,25 @@ build_istiod() {
   rm -rf "$work"
 }
 
+# Jaeger's go.mod has replace directives, so `go install module@version` is
+# refused; a scratch module that requires it as a tool builds it (about 8
+# minutes cold on 2 cores, docs/benchmarks.md).
+build_jaeger() {
+  local out=${CHAOSD_E2E_JAEGER:-$cache/jaeger-$JAEGER_VERSION/bin/jaeger}
+  [ -x "$out" ] && return 0
+  local work; work=$(mktemp -d)
+  step jaeger "building github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (OTLP receiver for tracing tests)" "$JAEGER_ESTIMATE"
+  (
+    cd "$work"
+    go mod init chaosd.local/jaegerbin >/dev/null 2>&1
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" >/dev/null
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o jaeger github.com/jaegertracing/jaeger/cmd/jaeger
+  )
+  mkdir -p "$(dirname "$out")"
+  mv "$work/jaeger" "$out"
+  rm -rf "$work"
+}
+
 build_goinstall() { # name module@version
   [ -x "$bin/$1" ] && return 0
   step "$1" "go install $2" "$KWOK_ESTIMATE"
@@ -171,6 +194,7 @@ k8s_components="kube-apiserver kube-controller-manager kube-scheduler kubectl"
 # Measured one at a time (22:00 UTC 2026-12-06, make demo from empty caches):
 # etcd 2m10s, kwok 3m7s, the four Kubernetes binaries 11m24s, istiod 7m21s.
 ETCD_ESTIMATE="2 min" KWOK_ESTIMATE="3 min" HELM_ESTIMATE="3 min" K8S_ESTIMATE="12 min" ISTIOD_ESTIMATE="8 min"
+JAEGER_ESTIMATE="8 min"
 # helm needs its release ldflags, or it reports version "" and a default
 # Kubernetes of v1.20 to `helm template`, which charts' kubeVersion refuses.
 HELM_K8S_MINOR=${HELM_K8S_MINOR:-37}
@@ -194,13 +218,18 @@ if ! $playground && [ "$("$bin/helm" version --template '{{.Version}}' 2>/dev/nu
   todo+=(helm)
 fi
 [ -x "${CHAOSD_E2E_ISTIOD:-$cache/istio-$ISTIO_VERSION/bin/pilot-discovery}" ] || todo+=(istiod)
+$playground || [ -x "${CHAOSD_E2E_JAEGER:-$cache/jaeger-$JAEGER_VERSION/bin/jaeger}" ] || todo+=(jaeger)
 [ ${#todo[@]} -eq 0 ] || log "${#todo[@]} build step(s) to do (${todo[*]}), in two lanes at once, cached afterwards in $cache"
 
-# Two lanes: the Kubernetes build, about half of all the work, in one; the
-# rest one after another in the other. One build alone leaves a core idle
-# while it downloads modules and while the linker runs (single-threaded):
-# cold, each step used 1.5 CPU-seconds per second of wall time.
-lane_k8s() { timed build_k8s; }
+# Two lanes of about equal CPU time (cold: the Kubernetes binaries 21
+# CPU-minutes and Jaeger 14.5 in one; etcd 3, kwok 5, helm 4.5 and istiod
+# 13.5 in the other). One build alone leaves a core idle while it downloads
+# modules and while the linker runs (single-threaded): one at a time, the
+# steps kept 1.78 cores busy, two lanes 1.93.
+lane_k8s() {
+  timed build_k8s
+  $playground || timed build_jaeger
+}
 lane_rest() {
   timed build_etcd
   timed build_goinstall kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
@@ -211,7 +240,7 @@ lane_rest() {
 lane_k8s & k8s_pid=$!
 lane_rest & rest_pid=$!
 failed=""
-wait "$k8s_pid" || failed="the Kubernetes build"
+wait "$k8s_pid" || failed="the Kubernetes or Jaeger build"
 wait "$rest_pid" || failed="${failed:+$failed and }etcd, kwok, helm or istiod"
 if [ -n "$failed" ]; then
   log "failed: $failed (its output is above)"

@@ -123,6 +123,9 @@ func printSummary(w io.Writer, rec journal.Record) {
 		fmt.Fprintf(w, "  targets: %s\n", strings.Join(t, ", "))
 	}
 	fmt.Fprintf(w, "  took:    %.1fs (seed %d, dry run %v)\n", rec.DurationSeconds, rec.Seed, rec.DryRun)
+	if rec.TraceID != "" {
+		fmt.Fprintf(w, "  trace:   %s\n", rec.TraceID)
+	}
 	for _, e := range rec.Evidence {
 		fmt.Fprintf(w, "  evidence: %s %s %s\n", e.Source, e.Name, e.Message)
 	}

@@ -90,6 +90,7 @@ func (c *Config) applyDefaults(present func(path string) bool) {
 	if c.Journal.MaxBytes == 0 {
 		c.Journal.MaxBytes = DefaultJournalMaxBytes
 	}
+	c.Tracing.applyDefaults(present)
 }
 
 func (e *Experiment) applyDefaults(present func(string) bool, path string) {

@@ -39,6 +39,8 @@ type Config struct {
 	Notifications Notifications `koanf:"notifications"`
 	// Journal says where run journals are kept and for how long.
 	Journal Journal `koanf:"journal"`
+	// Tracing exports every run as an OpenTelemetry trace; off unless set.
+	Tracing Tracing `koanf:"tracing"`
 
 	loc   *time.Location // parsed Timezone, set by validation
 	hash  string         // SHA-256 of the source bytes, set by Parse

@@ -56,6 +56,7 @@ func validate(c *Config, errs *Errors) {
 	if c.Journal.MaxBytes < 0 {
 		errs.add("journal.maxBytes", "must not be negative")
 	}
+	validateTracing(c.Tracing, errs)
 }
 
 func experimentPath(i int) string { return fmt.Sprintf("experiments[%d]", i) }

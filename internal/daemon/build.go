@@ -51,6 +51,7 @@ type daemon struct {
 	runEvents events.EventRecorder
 	metrics   *daemonMetrics
 	runStats  *runner.Metrics
+	tracer    *tracerHolder
 	recent    *recentRuns
 	// scores are the resiliency scores; nil in a one-shot run, which
 	// serves no metrics or status.
@@ -118,6 +119,9 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 		d.scores = newScoreBoard(o.Logger)
 		o.Registry.MustRegister(scoreCollector{d.scores})
 	}
+	if d.tracer, err = newTracerHolder(ctx, cfg.Tracing, o); err != nil {
+		return nil, err
+	}
 	d.runStats = runner.NewMetrics(o.Registry)
 	d.initExperimentMetrics(cfg)
 	d.runner = runner.New(runner.Options{
@@ -126,6 +130,7 @@ func build(ctx context.Context, o Options, cfg *config.Config, oneShot bool) (*d
 		Clock: o.Clock, Logger: o.Logger, Nudges: d.nudger, ConfigHash: d.hash, SLIs: d.guard,
 		Reach:   reach.Reader{Kube: o.Kube, Istio: o.Istio, Dynamic: o.Dynamic, Namespaces: o.WatchNamespaces},
 		Landing: landing.FromGuard{HTTPClient: o.HTTPClient},
+		Tracer:  d.tracer,
 	})
 	d.sched = scheduler.New(cfg, scheduler.Options{
 		Clock: o.Clock, Rand: scheduler.NewRand(scheduler.RandomSeed()), Runner: d.runner, Pause: d,

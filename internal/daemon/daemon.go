@@ -287,6 +287,7 @@ func (d *daemon) shutdown(srv *http.Server) {
 	if err := d.notifier.close(ctx); err != nil {
 		d.log.Warn("notifications not fully delivered", zap.Error(err))
 	}
+	d.tracer.shutdown(ctx)
 	_ = d.journal.Close()
 	_ = srv.Shutdown(ctx)
 	d.log.Info("chaosd stopped")

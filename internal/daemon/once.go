@@ -99,7 +99,7 @@ func (d *daemon) awaitReverts(ctx context.Context) error {
 
 // shutdownOnce reverts anything left, stops the engine's retries, releases
 // the liveness Lease (a fault still held is then a running daemon's to
-// recover) and flushes notifications.
+// recover) and flushes notifications and traces.
 func (d *daemon) shutdownOnce() {
 	d.revertAll("one-shot run ended")
 	d.engine.Close()
@@ -107,5 +107,6 @@ func (d *daemon) shutdownOnce() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	_ = d.notifier.close(ctx)
+	d.tracer.shutdown(ctx)
 	_ = d.journal.Close()
 }

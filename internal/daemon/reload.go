@@ -53,6 +53,10 @@ func (d *daemon) applyConfig(ctx context.Context, cfg *config.Config) {
 		d.rejectConfig(err)
 		return
 	}
+	if err := d.tracer.swap(ctx, cfg.Tracing); err != nil {
+		d.rejectConfig(err)
+		return
+	}
 	hash := cfg.Hash()
 	d.cfg.Store(cfg)
 	d.cfgError.Store(nil)

@@ -51,6 +51,9 @@ type Record struct {
 	// survive a float64 (JavaScript, jq), and a rounded seed replays nothing.
 	Seed   uint64 `json:"seed,string"`
 	DryRun bool   `json:"dryRun"`
+	// TraceID is the run's OpenTelemetry trace (32 hex digits); absent
+	// when tracing is off or the run was not sampled.
+	TraceID string `json:"traceId,omitempty"`
 
 	StartedAt time.Time `json:"startedAt"`
 	// FinishedAt is absent while the run is in progress.

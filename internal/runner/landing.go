@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+
 	"github.com/chaosd/chaosd/internal/config"
 	"github.com/chaosd/chaosd/internal/experiments"
 	"github.com/chaosd/chaosd/internal/guard"
@@ -24,7 +26,7 @@ type Lander interface {
 // Prometheus for http-* faults, what chaosd saw itself for pod kills and
 // drains. nil when nothing was held to the end or the check is off.
 func (rn *run) landing(ctx context.Context) *journal.Landing {
-	if rn.rec.DryRun || rn.injectErr != nil || rn.halt != nil || ctx.Err() != nil || len(rn.injected) == 0 || rn.exp.Landing.Disabled {
+	if !rn.landingApplies(ctx) {
 		return nil
 	}
 	switch rn.exp.Action.Type {
@@ -36,6 +38,29 @@ func (rn *run) landing(ctx context.Context) *journal.Landing {
 		return rn.drainLanding()
 	}
 	return nil
+}
+
+// landingApplies reports whether the run has a landing to check: a fault
+// held to the end, an action with a landing check, and the check on.
+func (rn *run) landingApplies(ctx context.Context) bool {
+	if rn.rec.DryRun || rn.injectErr != nil || rn.halt != nil || ctx.Err() != nil || len(rn.injected) == 0 || rn.exp.Landing.Disabled {
+		return false
+	}
+	switch rn.exp.Action.Type {
+	case config.ActionHTTPAbort, config.ActionHTTPDelay, config.ActionHTTPFault:
+		return rn.r.o.Landing != nil
+	case config.ActionPodKill, config.ActionNodeDrain:
+		return true
+	}
+	return false
+}
+
+// landingSpanAttrs describe the evidence on the landing span.
+func landingSpanAttrs(l *journal.Landing) []attribute.KeyValue {
+	if l == nil {
+		return []attribute.KeyValue{attribute.String("chaosd.landing.state", "not checked")}
+	}
+	return []attribute.KeyValue{attribute.String("chaosd.landing.state", l.State), attribute.String("chaosd.landing.summary", l.Summary)}
 }
 
 // vsLanding evaluates each faulted VirtualService over its own hold and

@@ -31,6 +31,14 @@ func (rn *run) checkReach(ctx context.Context, chosen []targets.Target) ([]targe
 	if rn.r.o.Reach == nil {
 		return chosen, true
 	}
+	ctx = rn.begin(ctx, spanReach)
+	kept, ok := rn.reachable(ctx, chosen)
+	rn.end(nil, AttrTargets.StringSlice(targetNames(kept)))
+	return kept, ok
+}
+
+// reachable is checkReach's work, inside the reach span.
+func (rn *run) reachable(ctx context.Context, chosen []targets.Target) ([]targets.Target, bool) {
 	force := rn.exp.Reach.RunWhenUnreachable
 	var keep []targets.Target
 	var why []string

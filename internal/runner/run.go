@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -36,12 +38,18 @@ type run struct {
 	injectErr  error
 	revertErr  error
 	revertedAt time.Time
+
+	// root is the run's span, span the open phase's (root between
+	// phases), tracer the root's own provider's.
+	root, span trace.Span
+	tracer     trace.Tracer
 }
 
 // execute walks the phases and leaves the verdict in rn.rec.
 func (rn *run) execute(ctx context.Context) {
-	pre := rn.r.o.Guard.Preflight(ctx)
+	pre := rn.r.o.Guard.Preflight(rn.begin(ctx, string(journal.PhasePreflight)))
 	rn.note(journal.PhasePreflight, "", "guard "+pre.Summary(), nil)
+	rn.end(guardErr(pre), guardSpanAttrs(pre)...)
 	if !pre.OK() {
 		rn.addEvidence(pre)
 		rn.conclude(guard.DeriveVerdict(guard.RunOutcome{Preflight: pre}))
@@ -84,33 +92,54 @@ func (rn *run) execute(ctx context.Context) {
 
 	rn.sampleBaselines(ctx, chosen[0])
 	rn.injectedAt = rn.r.o.Clock.Now()
-	rn.inject(faultCtx, chosen)
-	if rn.injectErr == nil && !rn.rec.DryRun {
+	rn.inject(rn.begin(faultCtx, string(journal.PhaseInject), AttrTargets.StringSlice(targetNames(chosen))), chosen)
+	rn.end(rn.injectErr)
+	if rn.injectErr == nil && !rn.rec.DryRun && rn.exp.Duration > 0 {
+		rn.begin(ctx, string(journal.PhaseHold))
 		rn.sleep(faultCtx, rn.exp.Duration, journal.PhaseHold)
+		rn.end(nil, AttrCutShort.Bool(faultCtx.Err() != nil))
 	}
-	rn.revert(ctx)
+	if len(rn.injected) > 0 {
+		rn.revert(rn.begin(ctx, string(journal.PhaseRevert)))
+		rn.end(rn.revertErr)
+	}
 	replacement := rn.watchReplacement(ctx)
+	observing := replacement != nil || (!rn.rec.DryRun && faultCtx.Err() == nil && rn.exp.Observe > 0)
+	if observing {
+		rn.begin(ctx, string(journal.PhaseObserve))
+	}
 	if !rn.rec.DryRun && faultCtx.Err() == nil {
 		rn.sleep(faultCtx, rn.exp.Observe, journal.PhaseObserve)
 	}
 	stopWatching() // from here on rn.halt is safe to read
 	rn.recordReplacement(replacement)
+	if observing {
+		rn.end(nil, AttrCutShort.Bool(faultCtx.Err() != nil))
+	}
+	if rn.halt != nil {
+		rn.traceHalt(ctx)
+	}
 	if rn.halt != nil && rn.r.o.Metrics != nil && !rn.revertedAt.Before(rn.halt.At) && len(rn.injected) > 0 {
 		rn.r.o.Metrics.haltLatency.Observe(rn.revertedAt.Sub(rn.halt.At).Seconds())
 	}
 
-	rn.rec.Landing = rn.landing(ctx)
+	if rn.landingApplies(ctx) {
+		rn.rec.Landing = rn.landing(rn.begin(ctx, spanLanding))
+		rn.end(nil, landingSpanAttrs(rn.rec.Landing)...)
+	}
 	outcome := guard.RunOutcome{Preflight: pre, Halt: rn.halt, InjectErr: rn.injectErr, RevertErr: rn.revertErr,
 		Landing: landingOutcome(rn.rec.Landing)}
 	outcome.SLI = rn.judgeSLIs(ctx)
+	vctx := rn.begin(ctx, string(journal.PhaseVerdict))
 	if rn.halt != nil {
 		rn.noteHalt()
 		rn.addEvidence(rn.halt.Evaluation)
 	} else if ctx.Err() == nil {
-		final := rn.r.o.Guard.Poll(ctx)
+		final := rn.r.o.Guard.Poll(vctx)
 		rn.note(journal.PhaseGuard, "", "final guard "+final.Summary(), nil)
 		rn.addEvidence(final)
 		outcome.Final = &final
+		rn.span.SetAttributes(guardSpanAttrs(final)...)
 	}
 	rn.conclude(guard.DeriveVerdict(outcome))
 	if ctx.Err() != nil && rn.halt == nil && rn.rec.Verdict == guard.Aborted {
@@ -121,19 +150,24 @@ func (rn *run) execute(ctx context.Context) {
 	if left := rn.rec.FaultsLeft(); len(left) > 0 {
 		rn.rec.Reason += "; " + strings.Join(left, "; ")
 	}
+	rn.end(nil, AttrVerdict.String(string(rn.rec.Verdict)), AttrReason.String(rn.rec.Reason))
 }
 
 // pick chooses targets and reserves them until release; false means the
 // run ended here.
 func (rn *run) pick(ctx context.Context) ([]targets.Target, func(), bool) {
-	res, release, err := rn.pickAndReserve(ctx)
+	res, release, err := rn.pickAndReserve(rn.begin(ctx, string(journal.PhasePick)))
 	rn.rec.Selection = selectionOf(res)
+	rn.span.SetAttributes(attribute.Int("chaosd.candidates", res.Considered), attribute.Int("chaosd.eligible", res.Eligible),
+		AttrTargets.StringSlice(targetNames(res.Targets)))
 	if err != nil {
 		rn.note(journal.PhasePick, "", "picking targets failed", err)
+		rn.end(err)
 		rn.conclude(guard.Error, fmt.Sprintf("picking targets failed: %v", err))
 		return nil, nil, false
 	}
 	rn.note(journal.PhasePick, "", fmt.Sprintf("%d of %d candidates eligible, chose %d", res.Eligible, res.Considered, len(res.Targets)), nil)
+	rn.end(nil)
 	if len(res.Targets) == 0 {
 		rn.conclude(guard.Skipped, "no eligible target: "+rejectionSummary(res))
 		if rn.r.o.Metrics != nil {
@@ -239,6 +273,7 @@ func (rn *run) note(phase journal.Phase, target, msg string, err error) {
 	rn.rec.AddTimeline(rn.r.o.Clock.Now(), phase, target, msg, err)
 	if err != nil {
 		rn.log.Warn(msg, zap.String("phase", string(phase)), zap.String("target", target), zap.Error(err))
+		rn.recordError(err, phase, target)
 	}
 }
 
@@ -295,7 +330,9 @@ func (rn *run) sampleBaselines(ctx context.Context, t targets.Target) {
 		}
 		return
 	}
-	rn.slis = rn.sliSampler().Baselines(ctx, defs, sliVars(t), rn.r.o.Clock.Now(), rn.cfg.Guard.SLIBaseline)
+	sctx := rn.begin(ctx, spanSLIBaseline)
+	defer rn.end(nil)
+	rn.slis = rn.sliSampler().Baselines(sctx, defs, sliVars(t), rn.r.o.Clock.Now(), rn.cfg.Guard.SLIBaseline)
 	for _, p := range rn.slis {
 		rn.note(journal.PhaseSLI, t.String(), fmt.Sprintf("baseline of %s: %d samples", p.SLI.Name, len(p.Baseline)), p.Err)
 	}
@@ -317,10 +354,13 @@ func (rn *run) judgeSLIs(ctx context.Context) *guard.SLIOutcome {
 		rn.rec.SLIs = sliResultsOf(results)
 		return sli.Outcome(results)
 	}
-	results := rn.sliSampler().Judge(ctx, rn.slis, rn.injectedAt, rn.revertedAt, end)
+	sctx := rn.begin(ctx, spanSLIJudge)
+	results := rn.sliSampler().Judge(sctx, rn.slis, rn.injectedAt, rn.revertedAt, end)
 	for _, r := range results {
 		rn.note(journal.PhaseSLI, "", fmt.Sprintf("%s %s: %s", r.Name, r.State, r.Reason), nil)
+		rn.span.SetAttributes(attribute.String("chaosd.sli."+r.Name, string(r.State)))
 	}
+	rn.end(nil)
 	rn.rec.SLIs = sliResultsOf(results)
 	return sli.Outcome(results)
 }
@@ -342,4 +382,13 @@ func sliVars(t targets.Target) config.SLIVars {
 		v.Name, v.Workload = t.URL, t.URL
 	}
 	return v
+}
+
+// targetNames are targets as chaosd prints them: kind/namespace/name.
+func targetNames(ts []targets.Target) []string {
+	out := make([]string, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, t.String())
+	}
+	return out
 }

@@ -19,6 +19,10 @@
 //   - verdict from the guard's evidence, then journal, metrics, notifications,
 //     and self-pause after a weakness.
 //
+// Each run is one OpenTelemetry trace (Options.Tracer): a root span with a
+// child span per phase, errors recorded on the phase that met them; its
+// trace id is in the journal record and on the run's log lines.
+//
 // Reverts run on a context detached from the run's, so shutdown or removal
 // of the experiment still reverts. It never decides when to run (that is
 // the scheduler's job) and never talks to the cluster except through the
@@ -123,6 +127,8 @@ type Options struct {
 	// Landing proves http-* faults landed, from Prometheus; nil checks
 	// nothing (pod kills and drains are proven from chaosd's own records).
 	Landing Lander
+	// Tracer makes each run one OpenTelemetry trace; nil traces nothing.
+	Tracer Tracer
 }
 
 // Runner runs experiments; it is safe for concurrent use.
@@ -184,6 +190,7 @@ func (r *Runner) RunNow(ctx context.Context, cfg *config.Config, exp config.Expe
 		},
 	}
 	rn.log = r.o.Logger.With(zap.String("experiment", exp.Name), zap.String("run", rn.rec.RunID))
+	ctx = rn.startTrace(ctx)
 	rn.log.Info("run started", zap.Uint64("seed", seed), zap.Bool("dryRun", rn.rec.DryRun))
 	rn.execute(ctx)
 	r.finish(rn)
@@ -196,6 +203,7 @@ func (r *Runner) finish(rn *run) {
 	rec.FinishedAt = r.o.Clock.Now()
 	rec.DurationSeconds = rec.FinishedAt.Sub(rec.StartedAt).Seconds()
 	rec.AddTimeline(rec.FinishedAt, journal.PhaseVerdict, "", fmt.Sprintf("%s: %s", rec.Verdict, rec.Reason), nil)
+	rn.endTrace()
 	rn.log.Info("run finished", zap.String("verdict", string(rec.Verdict)), zap.String("reason", rec.Reason),
 		zap.Float64("durationSeconds", rec.DurationSeconds))
 	if r.o.Journal != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.uber.org/zap"
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/config"
@@ -153,6 +154,8 @@ type fixture struct {
 	cfg     *config.Config
 	reach   Reacher
 	landing Lander
+	tracer  Tracer
+	logger  *zap.Logger
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -179,7 +182,8 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) run(t *testing.T, ctx context.Context) journal.Record {
 	t.Helper()
 	r := New(Options{Guard: f.guard, Picker: f.picker, Engine: f.engine, Journal: f.journal, Notifier: f.notify,
-		Pause: f.pause, Metrics: f.metrics, Clock: f.clock, Seeds: func() uint64 { return 42 }, Reach: f.reach, Landing: f.landing})
+		Pause: f.pause, Metrics: f.metrics, Clock: f.clock, Seeds: func() uint64 { return 42 }, Reach: f.reach, Landing: f.landing,
+		Tracer: f.tracer, Logger: f.logger})
 	done := make(chan journal.Record, 1)
 	go func() { done <- r.RunNow(ctx, f.cfg, f.cfg.Experiments[0]) }()
 	return await(t, f.clock, done)

@@ -16,10 +16,16 @@ const (
 	HelmVersion = "3.22.0"
 	// IstioVersion is the istio.io/istio version istiod is built from.
 	IstioVersion = "v0.0.0-20260827124520-eed52ebb66ad"
+	// JaegerVersion is the github.com/jaegertracing/jaeger version of the
+	// OTLP receiver tracing tests export to.
+	JaegerVersion = "v1.75.0"
 )
 
 // EnvIstiod names the istiod (pilot-discovery) binary, overriding the cache.
 const EnvIstiod = "CHAOSD_E2E_ISTIOD"
+
+// EnvJaeger names the Jaeger v2 binary, overriding the cache.
+const EnvJaeger = "CHAOSD_E2E_JAEGER"
 
 // binaries are the absolute paths of the programs a cluster runs.
 type binaries struct {
@@ -27,6 +33,7 @@ type binaries struct {
 	kwokStages                                          []string
 	prometheus, alertmanager                            string
 	istiod                                              string
+	jaeger                                              string
 }
 
 // defaultBinDir mirrors hack/e2e-bins.sh: CHAOSD_E2E_BIN, else the versioned
@@ -70,6 +77,19 @@ func defaultIstiodPath(getenv func(string) string) (string, error) {
 		return "", err
 	}
 	return filepath.Join(cache, "istio-"+IstioVersion, "bin", "pilot-discovery"), nil
+}
+
+// defaultJaegerPath mirrors hack/e2e-bins.sh: CHAOSD_E2E_JAEGER, else
+// jaeger in its own versioned cache directory, like istiod's.
+func defaultJaegerPath(getenv func(string) string) (string, error) {
+	if path := getenv(EnvJaeger); path != "" {
+		return path, nil
+	}
+	cache, err := cacheRoot(getenv, EnvJaeger)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(cache, "jaeger-"+JaegerVersion, "bin", "jaeger"), nil
 }
 
 // cacheRoot is $XDG_CACHE_HOME (or ~/.cache)/chaosd-e2e; override names the
@@ -129,6 +149,14 @@ func findBinaries(opts Options, getenv func(string) string, lookPath func(string
 			errs = append(errs, err)
 		} else {
 			b.istiod = need(path)
+		}
+	}
+	if opts.Jaeger {
+		path, err := defaultJaegerPath(getenv)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			b.jaeger = need(path)
 		}
 	}
 	if len(errs) > 0 {

@@ -77,7 +77,7 @@ func TestVersionsMatchBuildScript(t *testing.T) {
 	}
 	for name, want := range map[string]string{
 		"K8S_VERSION": K8sVersion, "ETCD_VERSION": EtcdVersion, "KWOK_VERSION": KwokVersion, "HELM_VERSION": HelmVersion,
-		"ISTIO_VERSION": IstioVersion,
+		"ISTIO_VERSION": IstioVersion, "JAEGER_VERSION": JaegerVersion,
 	} {
 		m := regexp.MustCompile(name + `=\$\{` + name + `:-([^}]+)\}`).FindSubmatch(script)
 		if m == nil || string(m[1]) != want {
@@ -112,6 +112,31 @@ func TestDefaultIstiodPath(t *testing.T) {
 	}
 }
 
+func TestDefaultJaegerPath(t *testing.T) {
+	versioned := "jaeger-" + JaegerVersion + "/bin/jaeger"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{name: "explicit", env: map[string]string{EnvJaeger: "/opt/jaeger", "CHAOSD_E2E_BIN": "/opt/bin"}, want: "/opt/jaeger"},
+		// Like istiod's, Jaeger's cache directory is its own.
+		{name: "own cache dir beside an explicit bin dir", env: map[string]string{"CHAOSD_E2E_BIN": "/opt/bin", "HOME": "/h"}, want: "/h/.cache/chaosd-e2e/" + versioned},
+		{name: "xdg cache", env: map[string]string{"XDG_CACHE_HOME": "/c", "HOME": "/h"}, want: "/c/chaosd-e2e/" + versioned},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := defaultJaegerPath(envMap(tt.env))
+			if err != nil || got != tt.want {
+				t.Errorf("defaultJaegerPath() = %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if _, err := defaultJaegerPath(envMap(nil)); err == nil || !strings.Contains(err.Error(), EnvJaeger) {
+		t.Errorf("defaultJaegerPath() with no environment = %v, want an error naming %s", err, EnvJaeger)
+	}
+}
+
 func TestFindBinariesReportsEverythingMissing(t *testing.T) {
 	opts := Options{Kwok: true, BinDir: t.TempDir(), Prometheus: PrometheusOptions{Enabled: true}}
 	notFound := func(string) (string, error) { return "", errors.New("not found") }
@@ -127,13 +152,18 @@ func TestFindBinariesReportsEverythingMissing(t *testing.T) {
 	if strings.Contains(err.Error(), "ALERTMANAGER") {
 		t.Errorf("alertmanager is disabled but reported missing:\n%v", err)
 	}
-	if strings.Contains(err.Error(), "pilot-discovery") {
-		t.Errorf("istiod is not asked for but reported missing:\n%v", err)
+	if strings.Contains(err.Error(), "pilot-discovery") || strings.Contains(err.Error(), "jaeger") {
+		t.Errorf("istiod or jaeger is not asked for but reported missing:\n%v", err)
 	}
 	opts.Istiod = true
 	if _, err := findBinaries(opts, envMap(map[string]string{EnvIstiod: "/nonexistent/pilot-discovery"}), notFound); err == nil ||
 		!strings.Contains(err.Error(), "/nonexistent/pilot-discovery") {
 		t.Errorf("findBinaries() with a missing istiod = %v, want it named", err)
+	}
+	opts.Jaeger = true
+	if _, err := findBinaries(opts, envMap(map[string]string{EnvJaeger: "/nonexistent/jaeger"}), notFound); err == nil ||
+		!strings.Contains(err.Error(), "/nonexistent/jaeger") {
+		t.Errorf("findBinaries() with a missing jaeger = %v, want it named", err)
 	}
 }
 

@@ -39,6 +39,11 @@ type Cluster struct {
 	IstiodURL     string
 	// Traffic is the gRPC demo with real traffic, if Options.Traffic.
 	Traffic *TrafficDemo
+	// JaegerOTLPURL is Jaeger's OTLP/HTTP receiver (a base URL, as
+	// tracing.otlpEndpoint takes it) and JaegerQueryURL its query API
+	// (/api/traces), if Options.Jaeger.
+	JaegerOTLPURL  string
+	JaegerQueryURL string
 
 	opts    Options
 	layout  layout
@@ -152,6 +157,11 @@ func (c *Cluster) boot(ctx context.Context, bins binaries) error {
 			return err
 		}
 	}
+	if c.opts.Jaeger {
+		if err := c.startJaeger(ctx, bins); err != nil {
+			return err
+		}
+	}
 	if c.Traffic != nil {
 		if err := c.connectTraffic(ctx); err != nil {
 			return err
@@ -208,6 +218,12 @@ func (c *Cluster) prepare() error {
 			return fmt.Errorf("reserve istiod ports: %w", err)
 		}
 		l.istiodGRPCPort, l.istiodHTTPPort, l.istiodMonitoringPort, l.istiodCtrlzPort = p[0], p[1], p[2], p[3]
+	}
+	if c.opts.Jaeger {
+		if p, err = c.ports.reserveN(3); err != nil {
+			return fmt.Errorf("reserve jaeger ports: %w", err)
+		}
+		l.jaegerOTLPPort, l.jaegerQueryHTTPPort, l.jaegerQueryGRPCPort = p[0], p[1], p[2]
 	}
 
 	if c.creds, err = writeCredentials(l.path("pki")); err != nil {

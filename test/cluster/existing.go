@@ -38,6 +38,9 @@ func connectExisting(ctx context.Context, opts Options) (*Cluster, error) {
 		// of its services; the harness's istiod and loopback demo are local only.
 		return nil, fmt.Errorf("istiod and the gRPC demo run only in a local cluster, not in the existing one (%s)", ext.Kubeconfig)
 	}
+	if opts.Jaeger {
+		return nil, fmt.Errorf("jaeger runs only beside a local cluster, not the existing one (%s)", ext.Kubeconfig)
+	}
 	if _, err := os.Stat(ext.Kubeconfig); err != nil {
 		return nil, fmt.Errorf("existing cluster kubeconfig: %w", err)
 	}

@@ -27,6 +27,8 @@ type layout struct {
 	alertmanagerPort             int
 	// istiod's listeners, reserved only when it runs.
 	istiodGRPCPort, istiodHTTPPort, istiodMonitoringPort, istiodCtrlzPort int
+	// Jaeger's OTLP/HTTP receiver and query API, reserved only when it runs.
+	jaegerOTLPPort, jaegerQueryHTTPPort, jaegerQueryGRPCPort int
 }
 
 func (l layout) path(elem ...string) string {
@@ -47,3 +49,8 @@ func (l layout) alertmanagerURL() string {
 
 func (l layout) istiodXDSAddr() string { return fmt.Sprintf("127.0.0.1:%d", l.istiodGRPCPort) }
 func (l layout) istiodURL() string     { return fmt.Sprintf("http://127.0.0.1:%d", l.istiodHTTPPort) }
+
+func (l layout) jaegerOTLPURL() string { return fmt.Sprintf("http://127.0.0.1:%d", l.jaegerOTLPPort) }
+func (l layout) jaegerQueryURL() string {
+	return fmt.Sprintf("http://127.0.0.1:%d", l.jaegerQueryHTTPPort)
+}

@@ -35,6 +35,10 @@ type Options struct {
 	// It needs IstioCRDs. Off by default: only tests with real traffic
 	// pay for it (about a second to start, ~140 MB of memory).
 	Istiod bool
+	// Jaeger runs Jaeger v2 as an OTLP receiver with in-memory storage and
+	// its query API, both on loopback (Cluster.JaegerOTLPURL,
+	// Cluster.JaegerQueryURL). Off by default: only tracing tests need it.
+	Jaeger bool
 	// Traffic runs the gRPC demo service (test/traffic) registered in the
 	// mesh, and a client that reaches it through istiod; when Prometheus is
 	// enabled both sides are scraped as job "grpc-demo". It needs Istiod.

@@ -156,6 +156,7 @@ func TestSchemaKnowsConfigKeys(t *testing.T) {
 		{"config.notifications.slack", cfg.Properties["notifications"].Properties["slack"], reflect.TypeFor[config.SlackNotification]()},
 		{"config.notifications.webhook", cfg.Properties["notifications"].Properties["webhook"], reflect.TypeFor[config.WebhookNotification]()},
 		{"config.notifications.alertmanager", cfg.Properties["notifications"].Properties["alertmanager"], reflect.TypeFor[config.AlertmanagerNotification]()},
+		{"config.tracing", cfg.Properties["tracing"], reflect.TypeFor[config.Tracing]()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
