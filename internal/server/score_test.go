@@ -1,15 +1,9 @@
 package server
 
 import (
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/chaosd/chaosd/internal/control"
 )
@@ -36,20 +30,7 @@ func TestPageScores(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := httptest.NewServer(New(Options{
-				Status:   func() control.Status { return control.Status{State: "running", Scores: tt.scores} },
-				Ready:    func() error { return nil },
-				Runs:     memRuns{},
-				Gatherer: prometheus.NewRegistry(), Clock: clocktesting.NewFakePassiveClock(now),
-			}))
-			defer srv.Close()
-			_, body, _ := get(t, srv.URL+"/")
-			start := strings.Index(body, `<section id="scores">`)
-			end := strings.Index(body[max(start, 0):], "</section>")
-			if start < 0 || end < 0 {
-				t.Fatalf("no scores section in:\n%s", body)
-			}
-			section := body[start : start+end+len("</section>")]
+			section := pageSection(t, statusPageOf(t, control.Status{State: "running", Scores: tt.scores}, now), "scores")
 			for _, w := range tt.want {
 				if !strings.Contains(section, w) {
 					t.Errorf("scores section lacks %q:\n%s", w, section)
@@ -58,19 +39,7 @@ func TestPageScores(t *testing.T) {
 			if strings.Contains(section, "100%") != (tt.name == "scores") {
 				t.Errorf("100%% shown where no run counted:\n%s", section)
 			}
-			path := filepath.Join("testdata", tt.golden)
-			if *update {
-				if err := os.WriteFile(path, []byte(section+"\n"), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create it): %v", err)
-			}
-			if string(want) != section+"\n" {
-				t.Errorf("scores section differs from %s (run with -update after checking):\n%s", path, section)
-			}
+			checkGolden(t, tt.golden, section)
 		})
 	}
 }
