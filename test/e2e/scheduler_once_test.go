@@ -88,19 +88,7 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 		// (the experiment picks one of the namespace's at random). The fault
 		// is held for 2 minutes, so the alert has ample time to halt it on a
 		// busy machine; a halt ends the run at once.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			for ctx.Err() == nil {
-				list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(ctx, metav1.ListOptions{LabelSelector: "chaosd.io/injected=true"})
-				if err == nil && len(list.Items) > 0 {
-					c.Exporter.SetHealthy(false)
-					return
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		}()
-		defer c.Exporter.SetHealthy(true)
+		defer unhealthyOnceFaultIn(c)()
 		code, out := once(t, "abort-until-halted")
 		if code != 1 || !strings.Contains(out, "WEAKNESS") {
 			t.Fatalf("exit %d, want 1 and WEAKNESS:\n%s", code, out)
@@ -142,4 +130,25 @@ func TestSchedulerOnceExitCodes(t *testing.T) {
 		assertNothingLeft(t, c)
 	})
 	t.Run("no fault left behind", func(t *testing.T) { assertNothingLeft(t, c) })
+}
+
+// unhealthyOnceFaultIn turns the demo unhealthy as soon as a chaosd fault
+// is in one of go-demo-8's VirtualServices (a run picks one at random), for
+// tests that need a halt while the fault is held; it gives up after a
+// minute (a bound, not an assertion). The returned func makes the demo
+// healthy again.
+func unhealthyOnceFaultIn(c *cluster.Cluster) (restore func()) {
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		for ctx.Err() == nil {
+			list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(ctx, metav1.ListOptions{LabelSelector: "chaosd.io/injected=true"})
+			if err == nil && len(list.Items) > 0 {
+				c.Exporter.SetHealthy(false)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
+	return func() { c.Exporter.SetHealthy(true) }
 }

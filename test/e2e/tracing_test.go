@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/test/cluster"
@@ -76,19 +73,7 @@ func TestTracingRunsArriveAtOTLPReceiver(t *testing.T) {
 	t.Run("halted by an alert", func(t *testing.T) {
 		// As in TestSchedulerOnceExitCodes: the demo turns unhealthy once
 		// the fault is in; the 2-minute hold leaves ample time to halt.
-		go func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			for ctx.Err() == nil {
-				list, err := c.Istio.NetworkingV1().VirtualServices("go-demo-8").List(ctx, metav1.ListOptions{LabelSelector: "chaosd.io/injected=true"})
-				if err == nil && len(list.Items) > 0 {
-					c.Exporter.SetHealthy(false)
-					return
-				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		}()
-		defer c.Exporter.SetHealthy(true)
+		defer unhealthyOnceFaultIn(c)()
 		r := expOnce(t, c, cfg.Path, "abort-until-halted")
 		expWantVerdict(t, r, 1, "weakness")
 		tr := tracingFind(t, c, r)
