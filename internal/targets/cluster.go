@@ -34,21 +34,27 @@ type ClusterOptions struct {
 }
 
 // ClusterSource is the Source the daemon uses; it costs little memory at
-// 100k pods and reads the API server only for what a pick visits.
+// 100k pods and answers a pick from its informers' caches, so a pick costs
+// no request to the API server unless it targets nodes or VirtualServices.
 //
-//   - Pods, ReplicaSets, Deployments, StatefulSets, DaemonSets and namespaces
-//     come from metadata-only informers (protobuf metadata, initial list
-//     streamed: client-go's WatchListClient gate is on by default since
-//     1.35, so the reflector opens a WATCH with sendInitialEvents and falls
-//     back to a paged LIST by itself when the server refuses it;
-//     KUBE_FEATURE_WatchListClient=false forces the LIST). A transform
-//     compacts each object into a Meta as it arrives, dropping managedFields
-//     and every annotation but chaosd's own, and interning shared strings;
-//     workloads keep no labels. The pod informer's handlers keep a PodIndex
-//     (sorted, counted) that picks read without walking the store.
+//   - Pods, ReplicaSets, Deployments, StatefulSets, DaemonSets and PDBs come
+//     from informers whose initial list is streamed (client-go's
+//     WatchListClient gate is on by default since 1.35, so the reflector
+//     opens a WATCH with sendInitialEvents and falls back to a paged LIST by
+//     itself when the server refuses it; KUBE_FEATURE_WatchListClient=false
+//     forces the LIST). A transform compacts each object as it arrives into
+//     a Meta, dropping managedFields, specs and every annotation but
+//     chaosd's own, and interning shared strings: a pod keeps its labels and
+//     its phase, readiness and node; a workload its desired replicas and no
+//     labels; a PDB its selector and allowance. The pod informer's handlers
+//     keep a PodIndex (sorted, counted) that picks read without walking the
+//     store. Namespaces come from a metadata-only informer.
 //   - A visited pod's status, its workload's replicas and pods, and its
-//     namespace's PDBs are read live: a pod's readiness must be current, and
-//     only a few workloads are visited per pick.
+//     namespace's PDBs are read from those caches: as fresh as the watch,
+//     which is what the Eviction API's own PDB check acts on too (the
+//     disruption controller computes disruptionsAllowed from its informers).
+//     The lag after chaosd's own kills is covered by the Ledger, which
+//     counts a reserved pod unavailable until its run ends.
 //   - Nodes and VirtualServices are listed live, in pages, at pick time:
 //     node faults are rare, their safety floors must see the cluster as it
 //     is, and Node objects are too large to cache whole.
@@ -89,27 +95,21 @@ type ClusterSource struct {
 	denials   map[cache.SharedIndexInformer]error
 }
 
-// inventory is the pod and workload informers of one namespace, or of all.
+// inventory is the pod, workload and PodDisruptionBudget informers of one
+// namespace, or of all.
 type inventory struct {
 	pods cache.SharedIndexInformer
 	// indexed reports whether the PodIndex has every pod of the initial list.
 	indexed   cache.ResourceEventHandlerRegistration
 	workloads map[string]cache.SharedIndexInformer // by kind
+	pdbs      cache.SharedIndexInformer
 }
 
 var _ Source = (*ClusterSource)(nil)
 
-// Resources the metadata informers watch.
-var (
-	gvrNamespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-	gvrPods       = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	workloadGVRs  = map[string]schema.GroupVersionResource{
-		KindReplicaSet:  {Group: "apps", Version: "v1", Resource: "replicasets"},
-		KindDeployment:  {Group: "apps", Version: "v1", Resource: "deployments"},
-		KindStatefulSet: {Group: "apps", Version: "v1", Resource: "statefulsets"},
-		KindDaemonSet:   {Group: "apps", Version: "v1", Resource: "daemonsets"},
-	}
-)
+// gvrNamespaces is what the metadata informer watches: a namespace's labels
+// and annotations are all a pick reads of it.
+var gvrNamespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
 // NewClusterSource builds the informers; nothing is read before Start.
 func NewClusterSource(o ClusterOptions) *ClusterSource {
@@ -128,11 +128,11 @@ func NewClusterSource(o ClusterOptions) *ClusterSource {
 	watched.Delete(metav1.NamespaceAll) // "" would mean every namespace
 	if watched.Len() == 0 {
 		s.namespaces = metaInformer(o.Metadata, gvrNamespaces, metav1.NamespaceAll, true)
-		s.scopes[metav1.NamespaceAll] = newInventory(o.Metadata, metav1.NamespaceAll, s.pods)
+		s.scopes[metav1.NamespaceAll] = newInventory(o.Kube, metav1.NamespaceAll, s.pods)
 	} else {
 		s.watched = sets.List(watched) // sorted
 		for _, ns := range s.watched {
-			s.scopes[ns] = newInventory(o.Metadata, ns, s.pods)
+			s.scopes[ns] = newInventory(o.Kube, ns, s.pods)
 		}
 	}
 	for _, inf := range s.informers() {
@@ -180,14 +180,15 @@ func (s *ClusterSource) Denied() error {
 // inventory needs: chaosd's RBAC does not cover it.
 var ErrDenied = errors.New("the API server refused the inventory's list or watch (check chaosd's RBAC)")
 
-func newInventory(client metadata.Interface, namespace string, pods *PodIndex) *inventory {
-	inv := &inventory{pods: metaInformer(client, gvrPods, namespace, true), workloads: map[string]cache.SharedIndexInformer{}}
+func newInventory(client kubernetes.Interface, namespace string, pods *PodIndex) *inventory {
+	inv := &inventory{
+		pods:      podInformer(client, namespace),
+		workloads: workloadInformers(client, namespace),
+		pdbs:      pdbInformer(client, namespace),
+	}
 	var err error
 	if inv.indexed, err = inv.pods.AddEventHandler(indexPods(pods)); err != nil {
 		panic(fmt.Sprintf("add an event handler to a new informer: %v", err)) // only fails once stopped
-	}
-	for kind, gvr := range workloadGVRs {
-		inv.workloads[kind] = metaInformer(client, gvr, namespace, false)
 	}
 	return inv
 }
@@ -282,7 +283,7 @@ func (s *ClusterSource) informers() []cache.SharedIndexInformer {
 		out = append(out, s.namespaces)
 	}
 	for _, inv := range s.scopes {
-		out = append(out, inv.pods)
+		out = append(out, inv.pods, inv.pdbs)
 		for _, inf := range inv.workloads {
 			out = append(out, inf)
 		}
@@ -340,17 +341,24 @@ func (s *ClusterSource) Pods(context.Context) (*PodIndex, error) {
 
 // Workload implements PodSource.
 func (s *ClusterSource) Workload(_ context.Context, kind, namespace, name string) (*Meta, error) {
-	inv := s.scopes[metav1.NamespaceAll]
+	c, err := s.cachedWorkload(kind, namespace, name)
+	if c == nil || err != nil {
+		return nil, err
+	}
+	return &c.Meta, nil
+}
+
+// scope returns the inventory that holds a namespace, or nil when the
+// namespace is not watched.
+func (s *ClusterSource) scope(namespace string) *inventory {
 	if s.watched != nil {
-		inv = s.scopes[namespace]
+		return s.scopes[namespace]
 	}
-	if inv == nil {
-		return nil, nil // not a watched namespace: nothing is known there
-	}
-	inf, ok := inv.workloads[kind]
-	if !ok {
-		return nil, nil
-	}
+	return s.scopes[metav1.NamespaceAll]
+}
+
+// cached reads one object from a synced informer's store; nil when absent.
+func cached(inf cache.SharedIndexInformer, namespace, name string) (*cachedMeta, error) {
 	if !inf.HasSynced() {
 		return nil, errNotSynced
 	}
@@ -358,10 +366,22 @@ func (s *ClusterSource) Workload(_ context.Context, kind, namespace, name string
 	if err != nil || !found {
 		return nil, err
 	}
-	if c, ok := obj.(*cachedMeta); ok {
-		return &c.Meta, nil
+	c, _ := obj.(*cachedMeta)
+	return c, nil
+}
+
+// cachedWorkload reads a workload from its kind's informer; nil when it is
+// not known or its namespace is not watched.
+func (s *ClusterSource) cachedWorkload(kind, namespace, name string) (*cachedMeta, error) {
+	inv := s.scope(namespace)
+	if inv == nil {
+		return nil, nil // not a watched namespace: nothing is known there
 	}
-	return nil, nil
+	inf, ok := inv.workloads[kind]
+	if !ok {
+		return nil, nil
+	}
+	return cached(inf, namespace, name)
 }
 
 // cachedMeta is how a Meta sits in an informer's store. client-go keys its
@@ -370,6 +390,11 @@ func (s *ClusterSource) Workload(_ context.Context, kind, namespace, name string
 type cachedMeta struct {
 	Meta
 	resourceVersion string
+	// pod is a pod's status; nil for every other kind.
+	pod *cachedPod
+	// desired is a workload's desired replicas (a DaemonSet's desired
+	// number scheduled).
+	desired int
 }
 
 var _ metav1.ObjectMetaAccessor = (*cachedMeta)(nil)

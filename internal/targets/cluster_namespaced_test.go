@@ -88,8 +88,8 @@ func TestClusterSourceNamespaced(t *testing.T) {
 		t.Errorf("NodesRunning: err = %v, want ErrNamespaced", err)
 	}
 
-	// A pick with opt-in reads live status, workloads and PDBs. The
-	// namespace's opt-in is not seen, the Deployment's is.
+	// A pick with opt-in reads status, workloads and PDBs from the caches.
+	// The namespace's opt-in is not seen, the Deployment's is.
 	res, err := NewPicker(Options{Source: fc}).Pick(ctx,
 		experiment(config.Target{Kind: config.TargetPod, Namespaces: []string{"shop"}, OptIn: true, Mode: mode("all")}), config.Policy{}, newRand(1))
 	if err != nil {
@@ -100,7 +100,7 @@ func TestClusterSourceNamespaced(t *testing.T) {
 	}
 
 	for client, actions := range map[string][]k8stesting.Action{"kube": fc.kube.Actions(), "metadata": fc.meta.Actions(), "istio": fc.istio.Actions()} {
-		if len(actions) == 0 && client != "istio" {
+		if len(actions) == 0 && client == "kube" { // namespaced mode reads no namespace metadata
 			t.Errorf("%s client: no request recorded", client)
 		}
 		for _, a := range actions {
@@ -116,13 +116,14 @@ func TestClusterSourceNamespaced(t *testing.T) {
 func TestClusterSourceClusterWideListsEverything(t *testing.T) {
 	fc := newFakeCluster(t, namespacedObjects())
 	seen := map[string]bool{}
-	for _, a := range fc.meta.Actions() {
+	for _, a := range append(fc.meta.Actions(), fc.kube.Actions()...) {
 		if a.GetNamespace() != "" {
 			t.Errorf("%s %s in namespace %q, want cluster-wide", a.GetVerb(), a.GetResource().Resource, a.GetNamespace())
 		}
 		seen[a.GetVerb()+" "+a.GetResource().Resource] = true
 	}
-	for _, want := range []string{"list namespaces", "watch namespaces", "list pods", "watch pods", "list deployments", "list replicasets"} {
+	for _, want := range []string{"list namespaces", "watch namespaces", "list pods", "watch pods", "list deployments", "list replicasets",
+		"list statefulsets", "list daemonsets", "list poddisruptionbudgets", "watch poddisruptionbudgets"} {
 		if !seen[want] {
 			t.Errorf("no %s request; got %v", want, seen)
 		}
@@ -151,9 +152,12 @@ func TestClusterSourceDenied(t *testing.T) {
 			scheme := metadatafake.NewTestScheme()
 			metav1.AddMetaToScheme(scheme)
 			meta := metadatafake.NewSimpleMetadataClient(scheme)
-			meta.PrependReactor("*", "*", forbidOutside([]string{"shop"}))
-			meta.PrependWatchReactor("*", forbidWatchOutside([]string{"shop"}))
-			src := NewClusterSource(ClusterOptions{Kube: kubefake.NewClientset(), Metadata: meta, Namespaces: tt.namespaces})
+			kube := kubefake.NewClientset()
+			for _, f := range []*k8stesting.Fake{&meta.Fake, &kube.Fake} {
+				f.PrependReactor("*", "*", forbidOutside([]string{"shop"}))
+				f.PrependWatchReactor("*", forbidWatchOutside([]string{"shop"}))
+			}
+			src := NewClusterSource(ClusterOptions{Kube: kube, Metadata: meta, Namespaces: tt.namespaces})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			src.Start(ctx)

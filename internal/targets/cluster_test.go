@@ -8,10 +8,11 @@ import (
 	"testing"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -63,8 +64,8 @@ func TestCompactTransform(t *testing.T) {
 		withLabels bool
 		wantLabels map[string]string
 	}{
-		{name: "pods keep labels", withLabels: true, wantLabels: map[string]string{"app": "web"}},
-		{name: "workloads drop them", withLabels: false},
+		{name: "namespaces keep labels", withLabels: true, wantLabels: map[string]string{"app": "web"}},
+		{name: "without labels", withLabels: false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,16 +95,111 @@ func TestCompactTransform(t *testing.T) {
 	}
 }
 
+// The typed informers' transforms keep what a pick reads of each kind and
+// nothing else, and pass through what they already transformed.
+func TestTypedTransforms(t *testing.T) {
+	three := int32(3)
+	om := metav1.ObjectMeta{Namespace: "shop", Name: "web", ResourceVersion: "7", Labels: map[string]string{"app": "web"},
+		Annotations: map[string]string{AnnotationExclude: "true", "other": "x"}, CreationTimestamp: metav1.NewTime(longAgo)}
+	workloadMeta := Meta{Namespace: "shop", Name: "web", Created: longAgo, Marks: Marks{OptOut: true}}
+	tests := []struct {
+		name        string
+		transform   cache.TransformFunc
+		in          runtime.Object
+		wantMeta    Meta
+		wantState   *cachedPod
+		wantDesired int
+	}{
+		{name: "a ready pod keeps labels, phase, readiness and node", transform: podTransform,
+			in:        pod("shop", "web-0", onNode("n1"), withLabels("tier", "front")),
+			wantMeta:  Meta{Namespace: "shop", Name: "web-0", Labels: NewLabels(map[string]string{"tier": "front"}), Created: longAgo},
+			wantState: &cachedPod{phase: corev1.PodRunning, node: "n1", ready: true}},
+		{name: "a pending pod is not ready", transform: podTransform,
+			in:        pod("shop", "web-1", phase(corev1.PodPending), notReady()),
+			wantMeta:  Meta{Namespace: "shop", Name: "web-1", Created: longAgo},
+			wantState: &cachedPod{phase: corev1.PodPending, node: "node-1"}},
+		{name: "a terminating pod", transform: podTransform,
+			in:        pod("shop", "web-2", deleting()),
+			wantMeta:  Meta{Namespace: "shop", Name: "web-2", Created: longAgo, Deleting: true},
+			wantState: &cachedPod{phase: corev1.PodRunning, node: "node-1", ready: true}},
+		{name: "Deployment: spec.replicas", transform: workloadTransform,
+			in: &appsv1.Deployment{ObjectMeta: om, Spec: appsv1.DeploymentSpec{Replicas: &three}}, wantMeta: workloadMeta, wantDesired: 3},
+		{name: "StatefulSet: spec.replicas defaults to 1", transform: workloadTransform,
+			in: &appsv1.StatefulSet{ObjectMeta: om}, wantMeta: workloadMeta, wantDesired: 1},
+		{name: "ReplicaSet: spec.replicas", transform: workloadTransform,
+			in: &appsv1.ReplicaSet{ObjectMeta: om, Spec: appsv1.ReplicaSetSpec{Replicas: &three}}, wantMeta: workloadMeta, wantDesired: 3},
+		{name: "DaemonSet: status.desiredNumberScheduled", transform: workloadTransform,
+			in: &appsv1.DaemonSet{ObjectMeta: om, Status: appsv1.DaemonSetStatus{DesiredNumberScheduled: 5}}, wantMeta: workloadMeta, wantDesired: 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := tc.transform(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, ok := out.(*cachedMeta)
+			if !ok {
+				t.Fatalf("transformed into %T", out)
+			}
+			if c.Meta != tc.wantMeta || c.desired != tc.wantDesired {
+				t.Errorf("got %+v desired %d, want %+v desired %d", c.Meta, c.desired, tc.wantMeta, tc.wantDesired)
+			}
+			if (c.pod == nil) != (tc.wantState == nil) || c.pod != nil && *c.pod != *tc.wantState {
+				t.Errorf("pod state %+v, want %+v", c.pod, tc.wantState)
+			}
+			if again, _ := tc.transform(out); again != out {
+				t.Error("transform is not idempotent")
+			}
+			if key, err := cache.MetaNamespaceKeyFunc(out); err != nil || key != tc.wantMeta.Namespace+"/"+tc.wantMeta.Name {
+				t.Errorf("key = %q, %v", key, err)
+			}
+		})
+	}
+}
+
+func TestPDBTransform(t *testing.T) {
+	fresh := pdb("shop", "fresh", "web", 2)
+	stale := pdb("shop", "stale", "web", 2)
+	stale.Generation, stale.Status.ObservedGeneration = 2, 1
+	broken := pdb("shop", "broken", "web", 1)
+	broken.Spec.Selector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "app", Operator: "Bogus"}}
+	web := NewLabels(map[string]string{"app": "web"})
+	tests := []struct {
+		in          *policyv1.PodDisruptionBudget
+		wantAllowed int
+		wantMatch   bool
+		wantErr     bool
+	}{
+		{in: fresh, wantAllowed: 2, wantMatch: true},
+		{in: stale, wantAllowed: 0, wantMatch: true},
+		{in: broken, wantAllowed: 1, wantErr: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in.Name, func(t *testing.T) {
+			out, err := pdbTransform(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := out.(*cachedPDB)
+			if c.DisruptionsAllowed != tc.wantAllowed || c.Selector.Matches(web) != tc.wantMatch || (c.err != nil) != tc.wantErr {
+				t.Errorf("allowed %d, matches %v, err %v; want %d, %v, err %v", c.DisruptionsAllowed, c.Selector.Matches(web), c.err, tc.wantAllowed, tc.wantMatch, tc.wantErr)
+			}
+			if again, _ := pdbTransform(out); again != out {
+				t.Error("transform is not idempotent")
+			}
+		})
+	}
+}
+
 // The inventory follows the cluster: pods created after the sync appear,
 // deleted ones disappear.
 func TestClusterSourceFollowsChanges(t *testing.T) {
 	fc := newFakeCluster(t, cluster(pod("shop", "a")))
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	created := partialMeta(pod("shop", "b"))
-	if _, err := fc.meta.Resource(gvr).Namespace("shop").(metadatafake.MetadataClient).CreateFake(created, metav1.CreateOptions{}); err != nil {
+	pods := fc.kube.CoreV1().Pods("shop")
+	if _, err := pods.Create(context.Background(), pod("shop", "b"), metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := fc.meta.Resource(gvr).Namespace("shop").Delete(context.Background(), "a", metav1.DeleteOptions{}); err != nil {
+	if err := pods.Delete(context.Background(), "a", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"b"}

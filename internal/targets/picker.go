@@ -38,7 +38,7 @@ type Options struct {
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
 	// Exhaustive checks every candidate even when the mode needs only a
-	// few, so Result.Eligible is exact (for plans); it costs a live read
+	// few, so Result.Eligible is exact (for plans); it costs a status read
 	// per candidate workload.
 	Exhaustive bool
 }
@@ -53,8 +53,8 @@ type Options struct {
 //   - rejects, recording why, those the policy forbids on their own:
 //     excluded namespace, opted out, chaosd's own, held by another fault,
 //     terminating, too young, control plane, unschedulable;
-//   - visits the rest in uniformly random order, reading live status only
-//     for those it visits (ready, PDB and workload budgets), and takes each
+//   - visits the rest in uniformly random order, reading status only for
+//     those it visits (ready, PDB and workload budgets), and takes each
 //     eligible one unless this call's earlier picks used up a shared budget
 //     (maxUnavailablePerWorkload, PDB disruptions, minReadyNodes, the last
 //     zone), until the mode's count is reached;

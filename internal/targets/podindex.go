@@ -297,6 +297,14 @@ func (v podView) find(namespace, name string) *Meta {
 	return nil
 }
 
+// inNamespace returns the pods of one namespace: a contiguous range of the
+// sorted pods, found by binary search.
+func (v podView) inNamespace(namespace string) []*Meta {
+	from, _ := slices.BinarySearchFunc(v.pods, nsName{namespace, ""}, compareKey)
+	to := from + sort.Search(len(v.pods)-from, func(d int) bool { return v.pods[from+d].Namespace > namespace })
+	return v.pods[from:to]
+}
+
 // span is the positions [from, to) of the sorted pods.
 type span struct{ from, to int }
 

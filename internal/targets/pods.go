@@ -26,8 +26,8 @@ func (c podMatch) workload() WorkloadRef {
 	return c.own.ref
 }
 
-// pickPods selects from the inventory's PodIndex, reading live status only
-// for the candidates it visits: a pod's readiness, its workload's replicas
+// pickPods selects from the inventory's PodIndex, reading status only for
+// the candidates it visits: a pod's readiness, its workload's replicas
 // and pods, its namespace's PDBs, each read once per Pick.
 //
 //   - one and count:N (unless Exhaustive) draw pods lazily: the selectors
@@ -227,7 +227,7 @@ func (r ownerResolver) resolve(ctx context.Context, pod *Meta) (*ownership, erro
 	return w, nil
 }
 
-// podPick holds one Pick's live reads and budgets; it implements candidates.
+// podPick holds one Pick's status reads and budgets; it implements candidates.
 type podPick struct {
 	src    PodSource
 	policy config.Policy
@@ -308,7 +308,7 @@ func (pk *podPick) take(i int) Target {
 	return t
 }
 
-// status reads a candidate's live status: with its whole workload when a
+// status reads a candidate's status: with its whole workload when a
 // budget applies (the budget needs every sibling's readiness anyway), else
 // with a single read.
 func (pk *podPick) status(ctx context.Context, c podMatch) (PodStatus, bool, error) {

@@ -25,8 +25,9 @@ type NamespaceSource interface {
 	Namespaces(ctx context.Context) ([]*Meta, error)
 }
 
-// PodSource is a cheap metadata inventory of every pod and workload, plus
-// the few live reads needed to check the candidates actually sampled.
+// PodSource is a cheap inventory of every pod and workload, plus the reads
+// that check the candidates actually sampled (ClusterSource answers them
+// from its informers' caches).
 type PodSource interface {
 	NamespaceSource
 	// Pods returns the inventory's pods, kept current by the inventory
@@ -35,9 +36,9 @@ type PodSource interface {
 	// Workload returns the metadata of a Deployment, StatefulSet, DaemonSet
 	// or ReplicaSet, or nil when it is not known.
 	Workload(ctx context.Context, kind, namespace, name string) (*Meta, error)
-	// PodStatus reads one pod's live status; found is false once it is gone.
+	// PodStatus reads one pod's status; found is false once it is gone.
 	PodStatus(ctx context.Context, namespace, name string) (status PodStatus, found bool, err error)
-	// WorkloadPods reads a workload's desired replicas and the live status of
+	// WorkloadPods reads a workload's desired replicas and the status of
 	// every pod it controls now (for a Deployment, through its ReplicaSets).
 	// A workload that no longer exists has no pods and desires none.
 	WorkloadPods(ctx context.Context, w WorkloadRef) (desired int, pods []PodStatus, err error)

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"net/http"
-	"strings"
 	"testing"
 
 	"github.com/chaosd/chaosd/test/cluster"
@@ -20,11 +19,12 @@ experiments:
     action: {type: pod-kill}
 `
 
-// TestTargetsInventoryStreamsInitialList: chaosd's metadata informers fill
-// the inventory with a streamed list (a WATCH with sendInitialEvents=true)
-// from the real API server, not with a LIST. An API proxy between chaosd
-// and the server counts, per inventory resource, the streamed watches and
-// the unselective metadata LISTs an informer would otherwise page through.
+// TestTargetsInventoryStreamsInitialList: chaosd's informers (metadata-only
+// for namespaces, protobuf objects for pods, workloads and PDBs) fill the
+// inventory with a streamed list (a WATCH with sendInitialEvents=true) from
+// the real API server, not with a LIST. An API proxy between chaosd and the
+// server counts, per inventory resource, the streamed watches and the
+// unselective LISTs an informer would otherwise page through.
 // chaosd's /readyz turning 200 (which waits for the inventory) is the
 // positive signal that the sync is over.
 func TestTargetsInventoryStreamsInitialList(t *testing.T) {
@@ -37,6 +37,7 @@ func TestTargetsInventoryStreamsInitialList(t *testing.T) {
 		"replicasets":  "/apis/apps/v1/replicasets",
 		"statefulsets": "/apis/apps/v1/statefulsets",
 		"daemonsets":   "/apis/apps/v1/daemonsets",
+		"pdbs":         "/apis/policy/v1/poddisruptionbudgets",
 	}
 	type counters struct{ streamed, listed func() int64 }
 	seen := map[string]counters{}
@@ -44,11 +45,11 @@ func TestTargetsInventoryStreamsInitialList(t *testing.T) {
 		seen[name] = counters{
 			streamed: proxy.Count(func(r *http.Request) bool {
 				q := r.URL.Query()
-				return r.URL.Path == path && metadataOnly(r) && q.Get("watch") == "true" && q.Get("sendInitialEvents") == "true"
+				return r.URL.Path == path && q.Get("watch") == "true" && q.Get("sendInitialEvents") == "true"
 			}),
 			listed: proxy.Count(func(r *http.Request) bool {
 				q := r.URL.Query()
-				return r.URL.Path == path && metadataOnly(r) && q.Get("watch") == "" && q.Get("labelSelector") == "" && q.Get("fieldSelector") == ""
+				return r.URL.Path == path && q.Get("watch") == "" && q.Get("labelSelector") == "" && q.Get("fieldSelector") == ""
 			}),
 		}
 	}
@@ -57,15 +58,9 @@ func TestTargetsInventoryStreamsInitialList(t *testing.T) {
 
 	for name, n := range seen {
 		streamed, listed := n.streamed(), n.listed()
-		t.Logf("%s: %d streamed watch(es) with sendInitialEvents, %d metadata LIST(s)", name, streamed, listed)
+		t.Logf("%s: %d streamed watch(es) with sendInitialEvents, %d LIST(s)", name, streamed, listed)
 		if streamed == 0 || listed != 0 {
 			t.Errorf("%s: %d streamed initial lists and %d LISTs; want at least one stream and no LIST", name, streamed, listed)
 		}
 	}
-}
-
-// metadataOnly reports whether a request asks for PartialObjectMetadata,
-// as chaosd's metadata informers do (its live reads ask for whole objects).
-func metadataOnly(r *http.Request) bool {
-	return strings.Contains(r.Header.Get("Accept"), "as=PartialObjectMetadata")
 }

@@ -203,6 +203,16 @@ func TestTargetsPickInsideBlastRadius(t *testing.T) {
 		targetsCreatePDB(t, c, "go-demo-8", "go-demo-8-db", "app=go-demo-8-db", 1)
 		targetsWaitPDB(t, c, "go-demo-8", "go-demo-8-db", 0)
 		targetsWaitPDB(t, c, "go-demo-8", "go-demo-8", 1) // from the demo manifest
+		// The source reads PDBs from its informer: let the watch deliver
+		// what the API server just said.
+		eventually(t, 30*time.Second, "the source's PDBs to match the API server's", func() bool {
+			pdbs, err := src.PDBs(context.Background(), "go-demo-8")
+			allowed := map[string]int{}
+			for _, p := range pdbs {
+				allowed[p.Name] = p.DisruptionsAllowed
+			}
+			return err == nil && len(allowed) == 2 && allowed["go-demo-8-db"] == 0 && allowed["go-demo-8"] == 1
+		})
 		for seed := range uint64(5) {
 			res := pick(t, picker, "db-pod", seed)
 			if len(res.Targets) != 0 || res.Rejected[targets.ReasonPDB] != 1 {
