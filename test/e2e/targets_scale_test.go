@@ -19,7 +19,6 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
@@ -308,11 +307,7 @@ func targetsCountingClients(t testing.TB, c *cluster.Cluster, n *targetsByteCoun
 	cfg.QPS = -1 // no client-side limit: measure the pick, not the token bucket
 	cfg.UserAgent = "chaosd-scale-test"
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return targetsCountingRT{next: rt, n: n} })
-	// As chaosd's own clients: built-in kinds in protobuf.
-	pb := rest.CopyConfig(cfg)
-	pb.ContentType = k8sruntime.ContentTypeProtobuf
-	pb.AcceptContentTypes = k8sruntime.ContentTypeProtobuf + "," + k8sruntime.ContentTypeJSON
-	kube, err := kubernetes.NewForConfig(pb)
+	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
