@@ -157,12 +157,12 @@ func TestTargetsNamespacedWatchCount(t *testing.T) {
 			})
 			p := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path, "--watch-namespaces", strings.Join(watched, ","))
 			// The window is the informers' own progress, not a sleep: it ends
-			// once every watched namespace has its five watches (pods and the
-			// four workload kinds) and chaosd's own namespace its one, so any
-			// cluster-wide watch opened with them has been counted by then.
+			// once every watched namespace has its six watches (pods, PDBs and
+			// the four workload kinds) and chaosd's own namespace its one, so
+			// any cluster-wide watch opened with them has been counted by then.
 			eventually(t, time.Minute, "every informer's watch", func() bool {
 				for _, ns := range watched {
-					if counts[ns]() < 5 {
+					if counts[ns]() < 6 {
 						return false
 					}
 				}

@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/chaosd/chaosd/test/cluster"
@@ -53,8 +54,20 @@ func TestTargetsInventoryStreamsInitialList(t *testing.T) {
 			}),
 		}
 	}
+	// The pods' stream, the inventory's largest transfer, comes in protobuf
+	// (client-go's typed clients prefer it for built-in kinds) and whole:
+	// not the metadata client's PartialObjectMetadata.
+	podsInProtobuf := proxy.Count(func(r *http.Request) bool {
+		return r.URL.Path == resources["pods"] && r.URL.Query().Get("watch") == "true" &&
+			strings.HasPrefix(r.Header.Get("Accept"), "application/vnd.kubernetes.protobuf") &&
+			!strings.Contains(r.Header.Get("Accept"), "as=PartialObjectMetadata")
+	})
 	cfg := newConfigDir(t, streamConfig)
 	startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path) // returns once /readyz is 200
+
+	if n := podsInProtobuf(); n == 0 {
+		t.Error("no pod watch asked for protobuf first")
+	}
 
 	for name, n := range seen {
 		streamed, listed := n.streamed(), n.listed()
