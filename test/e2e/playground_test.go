@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,8 +28,13 @@ func TestSmokePlayground(t *testing.T) {
 	if os.Getenv("CHAOSD_E2E_KUBECONFIG") != "" {
 		t.Skip("the playground starts its own cluster")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	// go test runs in the package's directory; runtime.Caller would give a
+	// module path, not a directory, under -trimpath (which make sets).
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := filepath.Join(wd, "..", "..")
 	cmd := exec.Command("make", "demo")
 	cmd.Dir = root
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
