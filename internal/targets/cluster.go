@@ -21,7 +21,9 @@ import (
 
 // ClusterOptions configures a ClusterSource.
 type ClusterOptions struct {
-	Kube     kubernetes.Interface
+	// Kube serves the pod, workload and PDB informers and the live reads.
+	Kube kubernetes.Interface
+	// Metadata serves the namespace informer (cluster-wide mode only).
 	Metadata metadata.Interface
 	// Istio may be nil when no experiment targets VirtualServices.
 	Istio istioclient.Interface
