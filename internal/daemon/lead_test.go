@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	metadatafake "k8s.io/client-go/metadata/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -37,13 +38,15 @@ func TestLeaderRecoversBeforeInventorySyncs(t *testing.T) {
 				}
 				return false, nil, nil
 			})
+			// The inventory's pods and workloads come from the typed client.
+			forbidden := apierrors.NewForbidden(schema.GroupResource{Resource: tt.refuse}, "", nil)
+			kube.PrependReactor("list", tt.refuse, func(k8stesting.Action) (bool, runtime.Object, error) {
+				return true, nil, forbidden
+			})
+			kube.PrependWatchReactor(tt.refuse, func(k8stesting.Action) (bool, watch.Interface, error) {
+				return true, nil, forbidden
+			})
 			meta := metadatafake.NewSimpleMetadataClient(metadatafake.NewTestScheme())
-			meta.PrependReactor("list", tt.refuse, func(k8stesting.Action) (bool, runtime.Object, error) {
-				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: tt.refuse}, "", nil)
-			})
-			meta.PrependReactor("watch", tt.refuse, func(k8stesting.Action) (bool, runtime.Object, error) {
-				return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: tt.refuse}, "", nil)
-			})
 			d, _ := testDaemon(t, inScope, kube, meta, false)
 			ctx, cancel := context.WithCancel(context.Background())
 			d.source.Start(ctx)
