@@ -10,15 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/chaosd/chaosd/internal/control"
-	"github.com/chaosd/chaosd/internal/journal"
 	"github.com/chaosd/chaosd/internal/score"
+	"github.com/chaosd/chaosd/internal/server"
 )
-
-// runJournal is what the score board reads of the journal.
-type runJournal interface {
-	List(limit int) []journal.Summary
-	Get(runID string) (journal.Record, error)
-}
 
 // scoreBoard keeps the resiliency scores (internal/score) of the runs the
 // journal holds. refresh reads only records it has not reduced yet and
@@ -38,7 +32,7 @@ func newScoreBoard(log *zap.Logger) *scoreBoard {
 }
 
 // refresh recomputes the scores from the journal over window runs.
-func (b *scoreBoard) refresh(j runJournal, window int) {
+func (b *scoreBoard) refresh(j server.RunStore, window int) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	keep := map[string]bool{}
