@@ -222,14 +222,10 @@ func indexPods(idx *PodIndex) cache.ResourceEventHandlerFuncs {
 }
 
 // metaInformer watches one resource's metadata in a namespace ("" for
-// all), compacted into Metas. It has no indexes: a pick walks every pod
-// anyway, and each index would cost another map entry per pod.
+// all), compacted into Metas, without indexes.
 func metaInformer(client metadata.Interface, gvr schema.GroupVersionResource, namespace string, withLabels bool) cache.SharedIndexInformer {
 	inf := metadatainformer.NewFilteredMetadataInformer(client, gvr, namespace, 0, cache.Indexers{}, nil).Informer()
-	if err := inf.SetTransform(compactTransform(withLabels)); err != nil {
-		panic(fmt.Sprintf("set transform on a new informer: %v", err)) // only fails once started
-	}
-	return inf
+	return withTransform(inf, compactTransform(withLabels))
 }
 
 // Start runs the informers until ctx is done. Calling it again does nothing.
