@@ -45,6 +45,10 @@ type Options struct {
 //     maxConcurrentRuns reached) or handed to the Runner in a goroutine;
 //   - the next activation is then drawn after max(scheduled, now), so
 //     activations missed while chaosd was down or busy are counted, never queued;
+//   - activations due in the same pass compete for the free slots in order:
+//     the experiment refused a slot (maxConcurrentRuns) longest ago first,
+//     ties in a random order, so two experiments on one schedule take turns
+//     instead of the same one winning every tie;
 //   - SetConfig swaps in a reloaded config: unchanged experiments keep their
 //     pending activation, removed ones have their running run cancelled (which
 //     reverts its fault).
@@ -57,7 +61,11 @@ type Scheduler struct {
 	cfg     *config.Config
 	pending map[string]Activation
 	running map[string]context.CancelFunc
-	runs    sync.WaitGroup
+	// refusedSince is when each experiment was first refused a slot by
+	// maxConcurrentRuns since its last run started: its place in the queue
+	// for the next free slot.
+	refusedSince map[string]time.Time
+	runs         sync.WaitGroup
 }
 
 // New returns a Scheduler for cfg; call Run to start it.
@@ -75,6 +83,8 @@ func New(cfg *config.Config, o Options) *Scheduler {
 		cfg:     cfg,
 		pending: map[string]Activation{},
 		running: map[string]context.CancelFunc{},
+
+		refusedSince: map[string]time.Time{},
 	}
 	s.schedule(cfg, nil, o.Clock.Now())
 	return s
@@ -114,6 +124,11 @@ func (s *Scheduler) schedule(cfg, old *config.Config, now time.Time) {
 		}
 	}
 	s.pending = next
+	for name := range s.refusedSince {
+		if _, ok := next[name]; !ok {
+			delete(s.refusedSince, name)
+		}
+	}
 	if s.o.Metrics != nil {
 		s.o.Metrics.setPending(next)
 	}
@@ -159,10 +174,8 @@ func (s *Scheduler) RunOnce(ctx context.Context) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var started []string
-	for name, act := range s.pending {
-		if act.At.After(now) {
-			continue
-		}
+	for _, name := range s.dueInTurn(now) {
+		act := s.pending[name]
 		exp, _ := s.cfg.Experiment(name)
 		if s.fire(ctx, exp, act, now) {
 			started = append(started, name)
@@ -178,6 +191,30 @@ func (s *Scheduler) RunOnce(ctx context.Context) []string {
 	}
 	sort.Strings(started)
 	return started
+}
+
+// dueInTurn returns the experiments whose activation is due at now, in the
+// order they may take a slot: refused a slot longest ago first, the rest in
+// a random order (the seeded source's, not the map's, which for a few
+// entries favours one of them). Holds s.mu.
+func (s *Scheduler) dueInTurn(now time.Time) []string {
+	var due []string
+	for name, act := range s.pending {
+		if !act.At.After(now) {
+			due = append(due, name)
+		}
+	}
+	sort.Strings(due)
+	s.o.Rand.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
+	sort.SliceStable(due, func(i, j int) bool {
+		ti, iRefused := s.refusedSince[due[i]]
+		tj, jRefused := s.refusedSince[due[j]]
+		if iRefused != jRefused {
+			return iRefused
+		}
+		return iRefused && ti.Before(tj)
+	})
+	return due
 }
 
 // fire starts a run for act or records why it was skipped. Holds s.mu.
@@ -200,8 +237,13 @@ func (s *Scheduler) fire(ctx context.Context, exp config.Experiment, act Activat
 	}
 	release, why, ok := s.slots.TryAcquire(exp.Name)
 	if !ok {
-		return skip(skipReasonFor(why), why)
+		reason := skipReasonFor(why)
+		if _, queued := s.refusedSince[exp.Name]; reason == SkipMaxConcurrent && !queued {
+			s.refusedSince[exp.Name] = now
+		}
+		return skip(reason, why)
 	}
+	delete(s.refusedSince, exp.Name)
 	runCtx, cancel := context.WithCancel(ctx)
 	s.running[exp.Name] = cancel
 	cfg := s.cfg

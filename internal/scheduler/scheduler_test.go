@@ -119,6 +119,46 @@ func TestMaxConcurrentRunsHolds(t *testing.T) {
 	}
 }
 
+// returningRunner records runs and returns at once.
+type returningRunner struct {
+	mu      sync.Mutex
+	started []string
+}
+
+func (r *returningRunner) Run(_ context.Context, _ *config.Config, exp config.Experiment, _ Activation) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.started = append(r.started, exp.Name)
+}
+
+// Two experiments on one schedule under maxConcurrentRuns 1 tie at every
+// activation; the one refused last time must win the next tie. (Ties broken
+// by map order let one experiment win about 7 ties in 8, which starved the
+// other through a whole e2e test.)
+func TestMaxConcurrentRunsTakesTurnsOnTies(t *testing.T) {
+	for seed := range uint64(8) {
+		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
+			clk := clocktesting.NewFakeClock(time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC))
+			runner := &returningRunner{}
+			s := New(parseConfig(t, sprintf(twoExperiments, 1)), Options{Clock: clk, Rand: NewRand(seed), Runner: runner})
+			const rounds = 12
+			for range rounds {
+				clk.Step(time.Minute)
+				if got := s.RunOnce(context.Background()); len(got) != 1 {
+					t.Fatalf("maxConcurrentRuns 1 but started %v", got)
+				}
+				s.Wait() // the run returned and freed its slot
+			}
+			started := runner.started
+			for i := 1; i < len(started); i++ {
+				if started[i] == started[i-1] {
+					t.Fatalf("%s won two ties in a row (runs %d and %d) while the other waited: %v", started[i], i, i+1, started)
+				}
+			}
+		})
+	}
+}
+
 func TestPausedSkipsAndCounts(t *testing.T) {
 	pause := &fixedPause{paused: true}
 	s, clk, runner, m := newTestScheduler(t, sprintf(twoExperiments, 2), pause)
