@@ -11,13 +11,18 @@
 # durations in test/e2e/durations.txt (seconds; regenerate from a CI log with
 # the command in that file). A test missing there counts as 30 s.
 #
-# Usage: hack/e2e-shards.sh            (E2E_SHARDS=2, E2E_TIMEOUT=60m, E2E_LOG=test/e2e.log)
+# The other e2e packages (E2E_PACKAGES, import paths; make e2e lists them)
+# run beside the shards, one package at a time, logged to
+# test/e2e-packages.log: about a minute and a half of tests that would
+# otherwise run before the shards start.
+#
+# Usage: hack/e2e-shards.sh            (E2E_SHARDS=3, E2E_TIMEOUT=60m, E2E_LOG=test/e2e.log)
 #        E2E_SHARDS=1 hack/e2e-shards.sh   runs them in one process, as before
 #        E2E_RUN=regexp hack/e2e-shards.sh runs only the top-level tests it matches
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-shards=${E2E_SHARDS:-2}
+shards=${E2E_SHARDS:-3}
 timeout=${E2E_TIMEOUT:-60m}
 log=${E2E_LOG:-test/e2e.log}
 bin=bin/e2e.test
@@ -36,8 +41,16 @@ assignment=$(awk -v shards="$shards" '
   END { for (i = 0; i < shards; i++) printf "e2e-shards: shard %d: about %d s\n", i, load[i] > "/dev/stderr" }
 ')
 
-rm -f test/e2e-shard*.log
+rm -f test/e2e-shard*.log test/e2e-packages.log
 pids=()
+logs=()
+if [ -n "${E2E_PACKAGES:-}" ]; then
+  echo "e2e-shards: beside the shards: go test $E2E_PACKAGES" >&2
+  # shellcheck disable=SC2086 # a list of import paths
+  go test -tags e2e -count=1 -p 1 -timeout "$timeout" -v $E2E_PACKAGES > test/e2e-packages.log 2>&1 &
+  pids+=("packages:$!")
+  logs+=(test/e2e-packages.log)
+fi
 for ((i = 0; i < shards; i++)); do
   names=$(printf '%s\n' "$assignment" | awk -F'\t' -v s="$i" '$1 == s { print $2 }' | paste -sd'|' -)
   [ -n "$names" ] || continue
@@ -46,17 +59,21 @@ for ((i = 0; i < shards; i++)); do
   (cd test/e2e && exec "../../$bin" -test.run "^($names)\$" -test.count=1 -test.v -test.timeout "$timeout") \
     > "test/e2e-shard$i.log" 2>&1 &
   pids+=("$i:$!")
+  logs+=("test/e2e-shard$i.log")
 done
 
 # Follow the shards' results as they come; the full output is in the logs.
-tail -n +1 -q -F $(for p in "${pids[@]}"; do echo "test/e2e-shard${p%%:*}.log"; done) 2>/dev/null \
+tail -n +1 -q -F "${logs[@]}" 2>/dev/null \
   | grep --line-buffered -E '^(--- |FAIL|ok |PASS$|panic:)' &
 follower=$!
 
 failed=0
 for p in "${pids[@]}"; do
   if ! wait "${p#*:}"; then
-    echo "e2e-shards: shard ${p%%:*} FAILED (test/e2e-shard${p%%:*}.log)" >&2
+    case ${p%%:*} in
+    packages) echo "e2e-shards: the other e2e packages FAILED (test/e2e-packages.log)" >&2 ;;
+    *) echo "e2e-shards: shard ${p%%:*} FAILED (test/e2e-shard${p%%:*}.log)" >&2 ;;
+    esac
     failed=1
   fi
 done
