@@ -3,11 +3,14 @@ package experiments
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	istiov1 "istio.io/client-go/pkg/apis/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -159,6 +162,137 @@ func TestInjectHoldsWritesThatLandWhileTheRunIsCancelled(t *testing.T) {
 				if n := getNode(t, f, name); n.Spec.Unschedulable || hasIntentMarks(n) {
 					t.Errorf("node %s not reverted", name)
 				}
+			}
+		})
+	}
+}
+
+// optimisticUpdates makes the fake's Updates of gvr behave as the API
+// server's do (the fake's tracker does neither): an Update carrying a
+// resourceVersion other than the stored one is a conflict, and each applied
+// Update stores a new resourceVersion. apply is that Update, for a test to
+// deliver a write late.
+func optimisticUpdates(fake *k8stesting.Fake, tracker k8stesting.ObjectTracker, gvr schema.GroupVersionResource) (apply func(obj runtime.Object, ns string) error) {
+	var mu sync.Mutex
+	version := 100
+	apply = func(obj runtime.Object, ns string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		m, err := meta.Accessor(obj)
+		if err != nil {
+			return err
+		}
+		stored, err := tracker.Get(gvr, ns, m.GetName())
+		if err != nil {
+			return err
+		}
+		if sm, _ := meta.Accessor(stored); sm.GetResourceVersion() != m.GetResourceVersion() {
+			return apierrors.NewConflict(gvr.GroupResource(), m.GetName(), fmt.Errorf("resourceVersion %q, stored %q", m.GetResourceVersion(), sm.GetResourceVersion()))
+		}
+		version++
+		obj = obj.DeepCopyObject()
+		m, _ = meta.Accessor(obj)
+		m.SetResourceVersion(strconv.Itoa(version))
+		return tracker.Update(gvr, obj, ns)
+	}
+	fake.PrependReactor("update", gvr.Resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+		u := a.(k8stesting.UpdateAction)
+		m, _ := meta.Accessor(u.GetObject())
+		if err := apply(u.GetObject(), u.GetNamespace()); err != nil {
+			return true, nil, err
+		}
+		obj, err := tracker.Get(gvr, u.GetNamespace(), m.GetName())
+		return true, obj, err
+	})
+	return apply
+}
+
+// heldWrite holds the first Update of gvr: it cancels the run and reports
+// context.Canceled without applying it, as when a proxy or a slow link
+// holds a request the client has given up on. The held Update is returned
+// through *held, for the test to deliver after chaosd's check.
+func heldWrite(fake *k8stesting.Fake, gvr schema.GroupVersionResource, cancel context.CancelFunc, held *k8stesting.UpdateAction) {
+	calls := 0
+	fake.PrependReactor("update", gvr.Resource, func(a k8stesting.Action) (bool, runtime.Object, error) {
+		if calls++; calls > 1 {
+			return false, nil, nil
+		}
+		u := a.(k8stesting.UpdateAction)
+		*held = u
+		cancel()
+		return true, nil, fmt.Errorf("Put %q: %w", "https://apiserver/"+gvr.Resource, context.Canceled)
+	})
+}
+
+// A write the run cancelled may reach the API server after chaosd checked
+// whether it landed (TestExperimentsNoFaultOutlivesHaltDuringInject met
+// this on a loaded machine): the check must fence it out, so that when it
+// arrives the API server refuses it, and nothing of the fence may stay.
+func TestInjectFencesOutAWriteThatLandsAfterTheCheck(t *testing.T) {
+	vsGVR := istiov1.SchemeGroupVersion.WithResource("virtualservices")
+	nodesGVR := schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
+	tests := []struct {
+		name   string
+		action config.Action
+		target targets.Target
+		istio  bool
+		marked func(t *testing.T, f *fixture) bool // the object carries chaosd's fault, intent or fence
+	}{
+		{
+			name: "virtualservice", action: config.Action{Type: config.ActionHTTPAbort, Status: 500}, target: vsTarget("shop", "cart"), istio: true,
+			marked: func(t *testing.T, f *fixture) bool {
+				vs := getVS(t, f, "shop", "cart")
+				_, fenced := vs.Annotations[AnnotationFence]
+				return vs.Spec.Http[0].Fault != nil || hasIntentMarks(vs) || fenced
+			},
+		},
+		{
+			name: "node cordon", action: config.Action{Type: config.ActionNodeCordon}, target: nodeTarget("n1"),
+			marked: func(t *testing.T, f *fixture) bool {
+				n := getNode(t, f, "n1")
+				_, fenced := n.Annotations[AnnotationFence]
+				return n.Spec.Unschedulable || hasIntentMarks(n) || fenced
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, []runtime.Object{node("n1", false)}, []runtime.Object{virtualService("shop", "cart", route("a", "cart", ""))})
+			fake, tracker, gvr, ns := &f.kube.Fake, f.kube.Tracker(), nodesGVR, ""
+			if tt.istio {
+				fake, tracker, gvr, ns = &f.istio.Fake, f.istio.Tracker(), vsGVR, "shop"
+			}
+			deliver := optimisticUpdates(fake, tracker, gvr)
+			// Give the object a resourceVersion the API server would have.
+			name := tt.target.Name
+			if !tt.istio {
+				name = "n1"
+			}
+			stored, err := tracker.Get(gvr, ns, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := deliver(stored, ns); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var held k8stesting.UpdateAction
+			heldWrite(fake, gvr, cancel, &held)
+
+			inj, err := f.engine.Inject(ctx, run("r1"), experiment("exp", tt.action, time.Minute), tt.target)
+			if inj != nil || err == nil || len(f.engine.Active()) != 0 {
+				t.Fatalf("Inject = %v, %v, active %d; want an error and nothing held (the write had not landed)", inj, err, len(f.engine.Active()))
+			}
+			if held == nil {
+				t.Fatal("the inject's Update never reached the fake")
+			}
+			err = deliver(held.GetObject(), held.GetNamespace())
+			if !apierrors.IsConflict(err) {
+				t.Errorf("the held write, delivered after the check: %v; want a conflict (fenced out)", err)
+			}
+			if tt.marked(t, f) {
+				t.Error("the object carries chaosd's fault, intent or fence after the run ended")
 			}
 		})
 	}

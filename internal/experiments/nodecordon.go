@@ -121,7 +121,7 @@ func (w *nodeWriter) cordonAll(ctx context.Context, s Spec) (Record, error) {
 func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev1.Node, bool, error) {
 	var updated *corev1.Node
 	var was bool
-	sent := false // an Update went out: a failure may still have landed
+	sent, sentRV := false, "" // an Update went out at this resourceVersion: a failure may still land
 	err := retry.RetryOnConflict(w.backoff, func() error {
 		node, err := w.kube.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -132,35 +132,35 @@ func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev
 			return err
 		}
 		crashpoint.Hit(CrashNodeInjectRead)
-		sent = true
+		sent, sentRV = true, node.ResourceVersion
 		updated, err = w.kube.CoreV1().Nodes().Update(ctx, next, metav1.UpdateOptions{})
 		was = wasUnschedulable
 		return err
 	})
 	if err != nil && sent {
-		if node, was, ok := w.landed(ctx, name, in); ok {
-			return node, was, nil
+		node, ok, settleErr := settleFailedWrite(ctx, w.writeTarget(name), sentRV, in)
+		if ok {
+			cur, _ := landed(node, in)
+			var orig nodeOriginal
+			_ = json.Unmarshal(cur.Original, &orig) // encoded by cordoned
+			return node, orig.WasUnschedulable, nil
 		}
+		err = errors.Join(err, settleErr)
 	}
 	return updated, was, err
 }
 
-// landed reports whether a failed cordon was applied all the same: a lost
-// response or the run's cancellation while the Update was in flight.
-func (w *nodeWriter) landed(ctx context.Context, name string, in Intent) (*corev1.Node, bool, bool) {
-	cctx, cancel := checkContext(ctx)
-	defer cancel()
-	node, err := w.kube.CoreV1().Nodes().Get(cctx, name, metav1.GetOptions{})
-	if err != nil {
-		return nil, false, false
+// writeTarget is the node a cordon writes, for settleFailedWrite.
+func (w *nodeWriter) writeTarget(name string) writeTarget[*corev1.Node] {
+	nodes := w.kube.CoreV1().Nodes()
+	return writeTarget[*corev1.Node]{
+		get: func(ctx context.Context) (*corev1.Node, error) { return nodes.Get(ctx, name, metav1.GetOptions{}) },
+		update: func(ctx context.Context, n *corev1.Node) (*corev1.Node, error) {
+			return nodes.Update(ctx, n, metav1.UpdateOptions{})
+		},
+		copy:    (*corev1.Node).DeepCopy,
+		backoff: w.backoff,
 	}
-	cur, ok := landed(node, in)
-	if !ok {
-		return nil, false, false
-	}
-	var orig nodeOriginal
-	_ = json.Unmarshal(cur.Original, &orig) // encoded by cordoned
-	return node, orig.WasUnschedulable, true
 }
 
 // cordoned returns node cordoned and carrying the intent.

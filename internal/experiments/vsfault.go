@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -56,7 +57,7 @@ func (a *httpFault) Plan(ctx context.Context, s Spec) (Plan, error) {
 
 func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 	var rec Record
-	sent := false // an Update went out: a failure may still have landed
+	sent, sentRV := false, "" // an Update went out at this resourceVersion: a failure may still land
 	err := retry.RetryOnConflict(a.backoff, func() error {
 		vs, err := a.get(ctx, s.Target.Namespace, s.Target.Name)
 		if err != nil {
@@ -67,7 +68,7 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 			return err
 		}
 		crashpoint.Hit(CrashVSInjectRead)
-		sent = true
+		sent, sentRV = true, vs.ResourceVersion
 		updated, err := a.istio.NetworkingV1().VirtualServices(vs.Namespace).Update(ctx, next, metav1.UpdateOptions{FieldManager: FieldManager})
 		if err != nil {
 			return err
@@ -76,9 +77,12 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		return nil
 	})
 	if err != nil && sent {
-		if rec, ok := a.landed(ctx, s); ok {
-			return rec, nil
+		vs, ok, settleErr := settleFailedWrite(ctx, a.writeTarget(s), sentRV, s.Intent)
+		if ok {
+			in, _ := landed(vs, s.Intent) // with the originals the write recorded
+			return vsRecord(s, in, vs), nil
 		}
+		err = errors.Join(err, settleErr)
 	}
 	if err != nil {
 		return Record{}, fmt.Errorf("inject %s fault on virtualservice %s/%s: %w", s.Action.Type, s.Target.Namespace, s.Target.Name, err)
@@ -87,22 +91,17 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 	return rec, nil
 }
 
-// landed reports whether a failed Inject was applied all the same: a lost
-// response (timeout, connection reset) or the run's cancellation while the
-// Update was in flight. Such a fault must be held and reverted like any
-// other.
-func (a *httpFault) landed(ctx context.Context, s Spec) (Record, bool) {
-	cctx, cancel := checkContext(ctx)
-	defer cancel()
-	vs, err := a.get(cctx, s.Target.Namespace, s.Target.Name)
-	if err != nil {
-		return Record{}, false
+// writeTarget is the VirtualService an Inject writes, for settleFailedWrite.
+func (a *httpFault) writeTarget(s Spec) writeTarget[*istiov1.VirtualService] {
+	vss := a.istio.NetworkingV1().VirtualServices(s.Target.Namespace)
+	return writeTarget[*istiov1.VirtualService]{
+		get: func(ctx context.Context) (*istiov1.VirtualService, error) { return a.get(ctx, s.Target.Namespace, s.Target.Name) },
+		update: func(ctx context.Context, vs *istiov1.VirtualService) (*istiov1.VirtualService, error) {
+			return vss.Update(ctx, vs, metav1.UpdateOptions{FieldManager: FieldManager})
+		},
+		copy:    (*istiov1.VirtualService).DeepCopy,
+		backoff: a.backoff,
 	}
-	in, ok := landed(vs, s.Intent)
-	if !ok {
-		return Record{}, false
-	}
-	return vsRecord(s, in, vs), true
 }
 
 func vsRecord(s Spec, in Intent, vs *istiov1.VirtualService) Record {

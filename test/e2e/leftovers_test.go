@@ -71,12 +71,13 @@ func chaosdLeftovers(ctx context.Context, kube kubernetes.Interface, istio istio
 	return left, nil
 }
 
-// chaosdMarked reports whether an object carries chaosd's intent: the
-// annotation or the label, whatever its value.
+// chaosdMarked reports whether an object carries chaosd's intent (the
+// annotation or the label, whatever its value) or its fence.
 func chaosdMarked(labels, annotations map[string]string) bool {
 	_, l := labels[experiments.LabelInjected]
 	_, a := annotations[experiments.AnnotationInjection]
-	return l || a
+	_, f := annotations[experiments.AnnotationFence]
+	return l || a || f
 }
 
 // assertNothingLeft fails the test if any chaosd fault is left in the

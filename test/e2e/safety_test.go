@@ -44,19 +44,38 @@ experiments:
 // TestExperimentsNoFaultOutlivesHaltDuringInject: a halt arrives while the
 // inject's VirtualService Update is in flight. The proxy holds that PUT;
 // the demo turns unhealthy, DemoUnhealthy halts the run, chaosd cancels the
-// PUT; only then is the PUT forwarded, so the write lands although its
-// client has given up (as when the API server applies a write whose
-// response is lost). Within 2 s of the halt no VirtualService may carry a
-// fault or chaosd's intent.
+// PUT; only then is the PUT forwarded, so the write reaches the API server
+// although its client has given up (as when the API server applies a write
+// whose response is lost, or a slow proxy delivers it late). Within 2 s of
+// the halt no VirtualService may carry a fault, chaosd's intent or its
+// fence. Two orders:
+//   - "before the check": the write lands before chaosd reads whether it
+//     did (the proxy makes chaosd's later requests wait for it), and chaosd
+//     must hold and revert it;
+//   - "after the check": the proxy lets chaosd's later requests pass and
+//     delivers the write only once chaosd has fenced the VirtualService
+//     (a second PUT: see experiments.settleFailedWrite), so the real API
+//     server must refuse it with a conflict.
 func TestExperimentsNoFaultOutlivesHaltDuringInject(t *testing.T) {
+	t.Run("before the check", func(t *testing.T) { safetyHaltDuringInject(t, false) })
+	t.Run("after the check", func(t *testing.T) { safetyHaltDuringInject(t, true) })
+}
+
+func safetyHaltDuringInject(t *testing.T, afterCheck bool) {
 	opts := cluster.FullOptions()
 	opts.Prometheus.Rules = demoUnhealthyRules
 	c := expStart(t, opts)
 	t.Cleanup(func() { c.Exporter.SetHealthy(true) })
 	waitForScrape(t, c)
 	proxy := cluster.NewAPIProxy(t, c)
-	put := proxy.HoldNext(safetyVSUpdate)
+	var put *cluster.Hold
+	if afterCheck {
+		put = proxy.HoldNextDetached(safetyVSUpdate)
+	} else {
+		put = proxy.HoldNext(safetyVSUpdate)
+	}
 	t.Cleanup(put.Release)
+	puts := proxy.Count(safetyVSUpdate)
 	cfg := newConfigDir(t, withMonitoring(c, safetyHaltConfig))
 	p := startChaosdVia(t, c, proxy.Kubeconfig, cfg.Path)
 
@@ -65,12 +84,34 @@ func TestExperimentsNoFaultOutlivesHaltDuringInject(t *testing.T) {
 	c.Exporter.SetHealthy(false)
 	safetyWait(t, put.ClientGone(), time.Minute, "the halt to cancel the in-flight Update")
 	haltAt := time.Now()
+	if afterCheck {
+		// chaosd's fence is its next PUT of the VirtualService. Without
+		// one, the held write is delivered after 10 s all the same: it
+		// lands, and the checks below fail on the fault it leaves.
+		deadline := time.Now().Add(10 * time.Second)
+		for puts() < 2 && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Logf("chaosd sent %d more PUT(s) of the VirtualService before the held one was delivered", puts()-1)
+	}
 	put.Release()
 	safetyWait(t, put.Forwarded(), 30*time.Second, "the held Update to be forwarded")
-	if put.Err != nil || put.Status != http.StatusOK {
-		t.Fatalf("the held Update did not land (status %d, %v): the scenario needs the write applied", put.Status, put.Err)
+	switch {
+	case put.Err != nil:
+		t.Fatalf("the held Update was not delivered: %v", put.Err)
+	case put.Status == http.StatusOK:
+		t.Logf("halt cancelled the Update; it landed %s later", time.Since(haltAt).Round(time.Millisecond))
+		if afterCheck {
+			t.Errorf("the Update delivered after chaosd's check landed (status 200): chaosd did not fence it out")
+		}
+	case put.Status == http.StatusConflict:
+		// Safe: the write can no longer change anything. Under load, the
+		// "before the check" order can end so too, when chaosd's check
+		// passes the proxy before it notices the client leave.
+		t.Logf("halt cancelled the Update; delivered %s later, the API server refused it (409): chaosd had fenced it out", time.Since(haltAt).Round(time.Millisecond))
+	default:
+		t.Fatalf("the held Update got status %d: the scenario needs it applied or refused as stale", put.Status)
 	}
-	t.Logf("halt cancelled the Update; it landed %s later (status %d)", time.Since(haltAt).Round(time.Millisecond), put.Status)
 
 	var fault string
 	deadline := haltAt.Add(2 * time.Second)
@@ -84,7 +125,7 @@ func TestExperimentsNoFaultOutlivesHaltDuringInject(t *testing.T) {
 	if fault != "" {
 		t.Fatalf("2s after the halt: %s", fault)
 	}
-	t.Logf("no fault and no intent %s after the halt", time.Since(haltAt).Round(time.Millisecond))
+	t.Logf("no fault, intent or fence %s after the halt", time.Since(haltAt).Round(time.Millisecond))
 
 	// The run's record is the positive signal that chaosd is done with it:
 	// nothing may come back afterwards.
@@ -346,7 +387,7 @@ func safetyRecoveryList(r *http.Request) bool {
 }
 
 // safetyVirtualServiceFault describes the first fault chaosd left (see
-// chaosdLeftovers: a route fault or chaosd's intent on any VirtualService,
+// chaosdLeftovers: a route fault, chaosd's intent or fence on any VirtualService,
 // and node faults); "" when there is none.
 func safetyVirtualServiceFault(ctx context.Context, c *cluster.Cluster) string {
 	faults, err := chaosdLeftovers(ctx, c.Kube, c.Istio)
