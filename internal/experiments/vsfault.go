@@ -95,7 +95,9 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 func (a *httpFault) writeTarget(s Spec) writeTarget[*istiov1.VirtualService] {
 	vss := a.istio.NetworkingV1().VirtualServices(s.Target.Namespace)
 	return writeTarget[*istiov1.VirtualService]{
-		get: func(ctx context.Context) (*istiov1.VirtualService, error) { return a.get(ctx, s.Target.Namespace, s.Target.Name) },
+		get: func(ctx context.Context) (*istiov1.VirtualService, error) {
+			return a.get(ctx, s.Target.Namespace, s.Target.Name)
+		},
 		update: func(ctx context.Context, vs *istiov1.VirtualService) (*istiov1.VirtualService, error) {
 			return vss.Update(ctx, vs, metav1.UpdateOptions{FieldManager: FieldManager})
 		},

@@ -43,16 +43,36 @@ func syntheticPodMeta(i int) *metav1.PartialObjectMetadata {
 	}
 }
 
+// syntheticPod is a Running pod as the API server sends it to the pod
+// informer: syntheticPodMeta's metadata, a node, and the Ready condition
+// (false for one pod in 17). The spec and status fields a pick does not read
+// are left out: the transform drops them before the store keeps anything.
+func syntheticPod(i int) *corev1.Pod {
+	ready := corev1.ConditionTrue
+	if i%17 == 0 {
+		ready = corev1.ConditionFalse
+	}
+	return &corev1.Pod{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"},
+		ObjectMeta: syntheticPodMeta(i).ObjectMeta,
+		Spec:       corev1.PodSpec{NodeName: fmt.Sprintf("node-%04d", i/30)},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{
+			{Type: corev1.PodScheduled, Status: corev1.ConditionTrue},
+			{Type: corev1.PodReady, Status: ready},
+		}},
+	}
+}
+
 // syntheticSource is a cluster of n pods: Deployments of 5 replicas spread
 // over 100 namespaces, one node per 30 pods, a PDB per 10 Deployments.
 func syntheticSource(n int) *staticSource {
 	s := newStaticSource()
-	tr := compactTransform(true)
 	for ns := range 100 {
 		s.namespaces = append(s.namespaces, &Meta{Name: fmt.Sprintf("ns-%03d", ns)})
 	}
 	for i := range n {
-		obj, _ := tr(syntheticPodMeta(i))
+		pod := syntheticPod(i)
+		obj, _ := podTransform(pod)
 		m := &obj.(*cachedMeta).Meta
 		if i%5 == 0 {
 			app := fmt.Sprintf("app-%05d", i/5)
@@ -63,8 +83,7 @@ func syntheticSource(n int) *staticSource {
 				s.pdbs[m.Namespace] = append(s.pdbs[m.Namespace], PDB{Namespace: m.Namespace, Name: app, Selector: sel, DisruptionsAllowed: 1})
 			}
 		}
-		st := PodStatus{Phase: corev1.PodRunning, Ready: i%17 != 0, Node: fmt.Sprintf("node-%04d", i/30)}
-		s.addPod(m, st)
+		s.addPod(m, PodStatusOf(pod))
 	}
 	for i := range n/30 + 1 {
 		s.nodes = append(s.nodes, Node{Meta: Meta{Name: fmt.Sprintf("node-%04d", i)}, Ready: true})
@@ -106,18 +125,18 @@ func BenchmarkPick(b *testing.B) {
 }
 
 // BenchmarkInventoryMemory fills an informer-style store with 100k pods
-// through the compacting transform, as the ClusterSource's pod informer
-// does, and reports the heap it holds per pod (keys included).
+// through podTransform, as the ClusterSource's pod informer does, and
+// reports the heap it holds per pod (keys included): the Meta and the
+// cachedPod.
 func BenchmarkInventoryMemory(b *testing.B) {
 	const n = 100_000
-	tr := compactTransform(true)
 	for b.Loop() {
 		var before, after runtime.MemStats
 		runtime.GC()
 		runtime.ReadMemStats(&before)
 		store := cache.NewStore(cache.DeletionHandlingMetaNamespaceKeyFunc)
 		for i := range n {
-			obj, err := tr(syntheticPodMeta(i))
+			obj, err := podTransform(syntheticPod(i))
 			if err != nil {
 				b.Fatal(err)
 			}
