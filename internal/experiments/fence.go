@@ -54,8 +54,9 @@ type writeTarget[T metav1.Object] struct {
 //
 // The reads and writes run on a context detached from ctx (checkContext):
 // the run's cancellation is one of the failures being settled. The error is
-// ErrLandingUnknown when no answer came in time.
-func settleFailedWrite[T metav1.Object](ctx context.Context, w writeTarget[T], sentRV string, mine Intent) (T, bool, error) {
+// ErrLandingUnknown when no answer came in time. When the write landed, the
+// intent is the one it wrote, with the originals to revert to.
+func settleFailedWrite[T metav1.Object](ctx context.Context, w writeTarget[T], sentRV string, mine Intent) (T, Intent, bool, error) {
 	var zero T
 	cctx, cancel := checkContext(ctx)
 	defer cancel()
@@ -65,7 +66,7 @@ func settleFailedWrite[T metav1.Object](ctx context.Context, w writeTarget[T], s
 		if i > 0 && last != nil {
 			select {
 			case <-cctx.Done():
-				return zero, false, fmt.Errorf("%w: %w", ErrLandingUnknown, last)
+				return zero, Intent{}, false, fmt.Errorf("%w: %w", ErrLandingUnknown, last)
 			case <-time.After(b.Step()):
 			}
 		}
@@ -74,20 +75,20 @@ func settleFailedWrite[T metav1.Object](ctx context.Context, w writeTarget[T], s
 		case apierrors.IsNotFound(err):
 			// Gone: an Update of it fails; a new object of that name has
 			// another resourceVersion.
-			return zero, false, nil
+			return zero, Intent{}, false, nil
 		case err != nil:
 			last = err
 			continue
 		}
 		last = nil
-		if _, ok := landed(cur, mine); ok {
-			return cur, true, nil
+		if in, ok := landed(cur, mine); ok {
+			return cur, in, true, nil
 		}
 		if sentRV == "" || cur.GetResourceVersion() != sentRV {
 			// (An Update without a resourceVersion, which only fakes
 			// send, was unconditional: nothing can fence it.)
 			w.unfence(cctx, cur, mine)
-			return cur, false, nil
+			return cur, Intent{}, false, nil
 		}
 		fenced := w.copy(cur)
 		setAnnotation(fenced, AnnotationFence, mine.Run)
@@ -97,7 +98,7 @@ func settleFailedWrite[T metav1.Object](ctx context.Context, w writeTarget[T], s
 		// Read again: the fence (or whatever else wrote) moved the object
 		// on, or the stale write landed first.
 	}
-	return zero, false, fmt.Errorf("%w after %d attempts: %w", ErrLandingUnknown, fenceAttempts, last)
+	return zero, Intent{}, false, fmt.Errorf("%w after %d attempts: %w", ErrLandingUnknown, fenceAttempts, last)
 }
 
 // unfence removes this run's AnnotationFence from cur, if it has one. A

@@ -138,9 +138,8 @@ func (w *nodeWriter) cordon(ctx context.Context, name string, in Intent) (*corev
 		return err
 	})
 	if err != nil && sent {
-		node, ok, settleErr := settleFailedWrite(ctx, w.writeTarget(name), sentRV, in)
+		node, cur, ok, settleErr := settleFailedWrite(ctx, w.writeTarget(name), sentRV, in)
 		if ok {
-			cur, _ := landed(node, in)
 			var orig nodeOriginal
 			_ = json.Unmarshal(cur.Original, &orig) // encoded by cordoned
 			return node, orig.WasUnschedulable, nil

@@ -77,9 +77,8 @@ func (a *httpFault) Inject(ctx context.Context, s Spec) (Record, error) {
 		return nil
 	})
 	if err != nil && sent {
-		vs, ok, settleErr := settleFailedWrite(ctx, a.writeTarget(s), sentRV, s.Intent)
+		vs, in, ok, settleErr := settleFailedWrite(ctx, a.writeTarget(s), sentRV, s.Intent)
 		if ok {
-			in, _ := landed(vs, s.Intent) // with the originals the write recorded
 			return vsRecord(s, in, vs), nil
 		}
 		err = errors.Join(err, settleErr)
